@@ -1,0 +1,44 @@
+# TIG Partenaires — `make run` to serve the site, `make test` to run every test.
+# Installs are stamped: a second `make run` skips what is already up to date.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
+.PHONY: install run test bench lint migrate seed worker clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# DSFR_ACCEPT_LICENSE: the DSFR's install script asks for its terms of use to be accepted (.dsfr.yml too).
+node_modules/.installed: package.json package-lock.json
+	DSFR_ACCEPT_LICENSE=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+run: seed
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: migrate
+	$(FLASK) worker
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

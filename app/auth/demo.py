@@ -1,0 +1,1 @@
+"""Demo accounts (to come with the back office)."""

@@ -1,0 +1,65 @@
+"""Back-office accounts: référents territoriaux (one or more départements) and national admins."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.formatting import utcnow
+
+
+class Referent(db.Model):
+    __tablename__ = "referents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(300))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    notify_new_applications: Mapped[bool] = mapped_column(default=True)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    departements: Mapped[list[ReferentDepartement]] = relationship(
+        back_populates="referent", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def departement_codes(self) -> list[str]:
+        return sorted(d.departement_code for d in self.departements)
+
+    def covers(self, departement_code: str | None) -> bool:
+        """Whether this account may see work of that département (admins see everything)."""
+        return self.is_admin or departement_code in self.departement_codes
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<Referent {self.email}>"
+
+
+class ReferentDepartement(db.Model):
+    __tablename__ = "referent_departements"
+
+    referent_id: Mapped[int] = mapped_column(sa.ForeignKey("referents.id", ondelete="CASCADE"), primary_key=True)
+    departement_code: Mapped[str] = mapped_column(sa.String(3), primary_key=True, index=True)
+
+    referent: Mapped[Referent] = relationship(back_populates="departements")
+
+
+def referents_to_notify(departement_code: str) -> list[Referent]:
+    """Active référents of a département who want the new-application and message emails."""
+    return list(
+        db.session.scalars(
+            sa.select(Referent)
+            .join(ReferentDepartement)
+            .where(
+                ReferentDepartement.departement_code == departement_code,
+                Referent.is_active.is_(True),
+                Referent.notify_new_applications.is_(True),
+            )
+            .order_by(Referent.id)
+        )
+    )

@@ -1,0 +1,51 @@
+"""Database helpers shared by features: SQLite tuning and the write lock used by invariants."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import db
+
+
+def configure_engine(app: Flask) -> None:
+    """On SQLite: WAL, a busy timeout, foreign keys, and transactions we begin ourselves so that a
+    service can ask for an immediate (write-locked) one; pysqlite's own BEGIN handling is bypassed
+    (the SQLAlchemy-documented recipe)."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def begin_write_transaction() -> None:
+    """Start the request's transaction holding the database write lock.
+
+    Call it first in a service that must read-then-write atomically (seat counts, claims). On
+    PostgreSQL it only begins the transaction: lock the rows with ``with_for_update()``. On SQLite it
+    issues ``BEGIN IMMEDIATE``, so concurrent writers queue here instead of failing later.
+    Whatever the session held before (reads only) is committed first.
+    """
+    session = db.session
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"

@@ -1,0 +1,92 @@
+"""French dates and numbers (Babel), in Europe/Paris. Timestamps are stored naive in UTC."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal
+
+PARIS = ZoneInfo("Europe/Paris")
+LOCALE = "fr_FR"
+
+
+def utcnow() -> datetime:
+    """Naive UTC 'now', the form in which every timestamp is stored."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def to_paris(value: datetime) -> datetime:
+    """A stored (naive UTC) or aware datetime, expressed in Europe/Paris."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(PARIS)
+
+
+def paris_to_utc(value: datetime) -> datetime:
+    """A naive wall-clock time in Paris (as typed in a form) → naive UTC for storage."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=PARIS)
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _hour(value: datetime) -> str:
+    """'14 h 30', '9 h 00' — the typographic form used by French public services."""
+    return f"{value.hour} h {value.minute:02d}"
+
+
+def date_fr(value: date | datetime | None, fmt: str = "full") -> str:
+    """'mercredi 2 février 2022' (full) or '2 février 2022' (long)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_paris(value).date()
+    return format_date(value, format="EEEE d MMMM y" if fmt == "full" else "d MMMM y", locale=LOCALE)
+
+
+def datetime_fr(value: datetime | None) -> str:
+    """'mercredi 2 février 2022 à 14 h 30'."""
+    if value is None:
+        return ""
+    local = to_paris(value)
+    return f"{date_fr(local)} à {_hour(local)}"
+
+
+def short_datetime_fr(value: datetime | None) -> str:
+    """'02/02/2022 14:30' for tables."""
+    if value is None:
+        return ""
+    return format_datetime(to_paris(value), "dd/MM/y HH:mm", locale=LOCALE)
+
+
+def time_fr(value: datetime | None) -> str:
+    return _hour(to_paris(value)) if value else ""
+
+
+def time_range_fr(start: datetime, end: datetime) -> str:
+    """'mercredi 2 février 2022, de 14 h 30 à 16 h 00 (heure de Paris)'."""
+    local_start, local_end = to_paris(start), to_paris(end)
+    return f"{date_fr(local_start)}, de {_hour(local_start)} à {_hour(local_end)} (heure de Paris)"
+
+
+def number_fr(value: int | float) -> str:
+    """'36 000' with the French (narrow no-break) thousands separator."""
+    return format_decimal(value, locale=LOCALE)
+
+
+def iso_paris(value: datetime) -> str:
+    """Machine-readable datetime for <time datetime=...>."""
+    return to_paris(value).isoformat(timespec="minutes")
+
+
+JINJA_FILTERS = {
+    "date_fr": date_fr,
+    "datetime_fr": datetime_fr,
+    "short_datetime_fr": short_datetime_fr,
+    "time_fr": time_fr,
+    "number_fr": number_fr,
+    "iso_paris": iso_paris,
+}
+
+# Not used but kept importable for templates needing plain times.
+__all__ = ["format_time", *JINJA_FILTERS, "time_range_fr", "utcnow", "to_paris", "paris_to_utc", "PARIS"]

@@ -1,0 +1,34 @@
+"""Development-only viewer of the outbox (DEV_MAIL_VIEWER, never enabled in production)."""
+import sqlalchemy as sa
+from flask import abort, current_app, render_template, Response
+
+from app.extensions import db
+from app.mail import bp
+from app.mail.models import OutboxMessage
+
+
+@bp.before_request
+def only_in_development():
+    if not current_app.config.get("DEV_MAIL_VIEWER"):
+        abort(404)
+
+
+@bp.get("/dev/courriels")
+def outbox_list():
+    messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
+    return render_template("mail/outbox_list.html", messages=messages)
+
+
+@bp.get("/dev/courriels/<int:message_id>")
+def outbox_detail(message_id: int):
+    message = db.get_or_404(OutboxMessage, message_id)
+    return render_template("mail/outbox_detail.html", message=message)
+
+
+@bp.get("/dev/courriels/<int:message_id>/html")
+def outbox_html(message_id: int):
+    message = db.get_or_404(OutboxMessage, message_id)
+    response = Response(message.body_html, mimetype="text/html")
+    # The email's own inline styles, isolated from the site's CSP; no script at all.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    return response

@@ -1,0 +1,1 @@
+"""Demo webinars (none yet)."""

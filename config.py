@@ -1,0 +1,126 @@
+"""Configuration read from the environment only (see README, section « Configuration »).
+
+Code reads ``current_app.config``; this module is the one place that reads ``os.environ``.
+"""
+import os
+from datetime import timedelta
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app (instance/)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Public base URL used in emails (links must work outside a request).
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+    SITE_NAME = "TIG Partenaires"
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost forms after a long pause
+
+    # Uploads (documents of applications and messages)
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads
+    UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
+    # Whole request cap: a few documents at once, plus the form itself.
+    MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_MB", 60) * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
+    # Mail
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mails are only logged (development)
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "TIG Partenaires <ne-pas-repondre@tig-partenaires.justice.fr>"
+    )
+    MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 10)
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
+    WORKER_INTERVAL_SECONDS = _env_int("WORKER_INTERVAL_SECONDS", 30)
+    # Development page listing the mails written to the outbox (never in production).
+    DEV_MAIL_VIEWER = _env_bool("DEV_MAIL_VIEWER", False)
+
+    # Eligibility regime: "experimentation-2020" (default) or "ouverture-ess-2023".
+    ELIGIBILITY_REGIME = os.environ.get("ELIGIBILITY_REGIME", "experimentation-2020")
+
+    # Application drafts
+    DRAFT_RETENTION_DAYS = _env_int("DRAFT_RETENTION_DAYS", 30)
+    DRAFT_REMINDER_DAYS_BEFORE = _env_int("DRAFT_REMINDER_DAYS_BEFORE", 5)
+
+    # Webinars
+    WEBINAR_JOIN_LINK_HOUR = os.environ.get("WEBINAR_JOIN_LINK_HOUR", "10:00")  # Europe/Paris, the day before
+    WEBINAR_CANCELLATION_CUTOFF_HOURS = _env_int("WEBINAR_CANCELLATION_CUTOFF_HOURS", 0)
+
+    # Back office
+    TOTP_REQUIRED = _env_bool("TOTP_REQUIRED", False)
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+    ACCOUNT_TOKEN_HOURS = _env_int("ACCOUNT_TOKEN_HOURS", 48)
+
+    # Personal data retention
+    WEBINAR_RETENTION_DAYS = _env_int("WEBINAR_RETENTION_DAYS", 365)
+
+    # Accessibility statement: compliance level shown in the footer and on /accessibilite.
+    ACCESSIBILITY_STATUS = os.environ.get("ACCESSIBILITY_STATUS", "partiellement conforme")
+
+    TIMEZONE = "Europe/Paris"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    DEV_MAIL_VIEWER = _env_bool("DEV_MAIL_VIEWER", True)
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False  # individual tests turn it back on to prove CSRF protection
+    MAIL_SERVER = ""
+    DEV_MAIL_VIEWER = True
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start without the secrets production cannot invent."""
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                "Configuration de production incomplète : variable(s) d'environnement manquante(s) : "
+                + ", ".join(missing)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("APP_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"APP_ENV inconnu : {name!r} (attendu : {', '.join(CONFIGS)})")
+    return CONFIGS[name]
