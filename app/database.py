@@ -41,7 +41,7 @@ def begin_write_transaction() -> None:
     issues ``BEGIN IMMEDIATE``, so concurrent writers queue here instead of failing later.
     Whatever the session held before (reads only) is committed first.
     """
-    session = db.session
+    session = db.session()  # the request's Session behind the scoped proxy
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -88,5 +88,3 @@ JINJA_FILTERS = {
     "iso_paris": iso_paris,
 }
 
-# Not used but kept importable for templates needing plain times.
-__all__ = ["format_time", *JINJA_FILTERS, "time_range_fr", "utcnow", "to_paris", "paris_to_utc", "PARIS"]
