@@ -5,13 +5,25 @@ from flask import jsonify, render_template, request
 from app import territories
 from app.extensions import db
 from app.public import bp
+from app.public.forms import ReferentSearchForm
+from app.public.france_map import build_tile_map
+from app.public.pages import SITE_SECTIONS
+
+# Key figures shown on the home page (sources: ministère de la Justice, see domain notes).
+KEY_FIGURES = {
+    "posts_2019": 18000,
+    "posts_2023": 36000,
+    "sentences_2022": 16560,
+    "average_hours_2022": 93,
+    "average_age_2022": 26,
+}
 
 
 @bp.get("/")
 def index():
     from app.webinars.services import upcoming_webinars
 
-    return render_template("public/index.html", webinars=upcoming_webinars(limit=3))
+    return render_template("public/index.html", webinars=upcoming_webinars(limit=3), figures=KEY_FIGURES)
 
 
 @bp.get("/agence")
@@ -21,7 +33,11 @@ def agency():
 
 @bp.get("/experimentation-ess")
 def ess_experimentation():
-    return render_template("public/ess_experimentation.html", departements=territories.experimental_departements())
+    return render_template(
+        "public/ess_experimentation.html",
+        departements=territories.experimental_departements(),
+        tile_map=build_tile_map(),
+    )
 
 
 @bp.get("/accueillir-un-tig")
@@ -31,9 +47,10 @@ def hosting():
 
 @bp.get("/referents")
 def referents():
-    query = request.args.get("q", "").strip()[:100]
+    form = ReferentSearchForm(request.args)
+    query = (form.q.data or "").strip()[:100]
     results = territories.search_departements(query)
-    return render_template("public/referents.html", query=query, departements=results)
+    return render_template("public/referents.html", form=form, query=query, departements=results)
 
 
 @bp.get("/mentions-legales")
@@ -53,7 +70,7 @@ def personal_data():
 
 @bp.get("/plan-du-site")
 def sitemap():
-    return render_template("public/sitemap.html")
+    return render_template("public/sitemap.html", sections=SITE_SECTIONS)
 
 
 @bp.get("/healthz")
