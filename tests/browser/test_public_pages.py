@@ -105,3 +105,20 @@ def test_ess_map_highlights_the_twenty_departements(page, live_server):
     off_fill = page.evaluate("getComputedStyle(document.querySelector('.tig-map__tile:not(.tig-map__tile--on) rect')).fill")
     assert on_fill != off_fill
     assert page.console_problems == []
+
+
+def test_pages_work_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/accueillir-un-tig")
+        assert page.get_by_text("au moins 16 ans au moment de la condamnation. Ils sont suivis").is_visible()
+        page.set_viewport_size({"width": 375, "height": 740})
+        page.goto(live_server + "/referents")
+        assert page.locator(".fr-breadcrumb__list").is_visible()
+        page.get_by_label("Rechercher un département").fill("Gironde")
+        page.get_by_role("button", name="Rechercher").click()
+        page.wait_for_url("**/referents?q=Gironde")
+        assert page.locator("table tbody tr").count() == 1
+    finally:
+        context.close()
