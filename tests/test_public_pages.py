@@ -16,7 +16,7 @@ from app.public.pages import all_pages
 from app.static_assets import ONE_YEAR, dsfr_version
 
 PUBLIC_URLS = {
-    "/": "Accueillir une personne en travail d'intérêt général",
+    "/": "Accueil",
     "/agence": "L'agence du travail d'intérêt général (ATIGIP)",
     "/experimentation-ess": "Expérimentation ESS : le TIG dans l'économie sociale et solidaire",
     "/accueillir-un-tig": "Accueillir une personne en travail d'intérêt général",
@@ -52,8 +52,8 @@ def test_public_page_has_its_title_and_one_h1(client, url, title):
     assert h1_count(response.text) == 1
 
 
-def test_titles_are_distinct_except_home_and_hosting(client):
-    titles = {url: title_of(client.get(url).text) for url in PUBLIC_URLS if url not in ("/",)}
+def test_titles_are_distinct(client):
+    titles = {url: title_of(client.get(url).text) for url in PUBLIC_URLS}
     assert len(set(titles.values())) == len(titles)
 
 
