@@ -1,3 +1,11 @@
 """Every feature's models, imported in one place for SQLAlchemy, Alembic and the shell."""
 from app.auth.models import Referent, ReferentDepartement  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
+from app.applications.models import (  # noqa: F401
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationMessage,
+    ApplicationNote,
+    ApplicationPost,
+)

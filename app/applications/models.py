@@ -1,0 +1,265 @@
+"""Habilitation applications: the draft the wizard fills, then the dossier the référent reviews.
+
+One row from the first step to the decision: a draft (``status=DRAFT``) becomes an application when
+it is submitted. The applicant reaches it without an account through ``access_token`` (resume link
+while a draft, follow-up page ``/suivi/<token>`` afterwards).
+"""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.eligibility.structures import StructureType
+from app.extensions import db
+from app.formatting import utcnow
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ApplicationStatus(enum.Enum):
+    DRAFT = "brouillon"
+    SUBMITTED = "deposee"
+    IN_REVIEW = "en_instruction"
+    WAITING_APPLICANT = "en_attente_demandeur"
+    SENT_FOR_DECISION = "transmise"
+    APPROVED = "habilitee"
+    REFUSED = "refusee"
+    CLOSED = "classee_sans_suite"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+STATUS_LABELS = {
+    ApplicationStatus.DRAFT: "Brouillon",
+    ApplicationStatus.SUBMITTED: "Déposée",
+    ApplicationStatus.IN_REVIEW: "En instruction",
+    ApplicationStatus.WAITING_APPLICANT: "En attente du demandeur",
+    ApplicationStatus.SENT_FOR_DECISION: "Transmise pour avis et décision",
+    ApplicationStatus.APPROVED: "Habilitée",
+    ApplicationStatus.REFUSED: "Refusée",
+    ApplicationStatus.CLOSED: "Classée sans suite",
+}
+FINAL_STATUSES = frozenset({ApplicationStatus.APPROVED, ApplicationStatus.REFUSED, ApplicationStatus.CLOSED})
+
+
+def _enum(enum_class: type[enum.Enum], length: int = 40) -> sa.Enum:
+    return sa.Enum(enum_class, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Application(db.Model):
+    __tablename__ = "applications"
+    __table_args__ = (
+        sa.Index("ix_applications_departement_status", "departement_code", "status"),
+        sa.Index("ix_applications_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Public reference, set at submission: TIG-<year>-<id on 6 digits>.
+    reference: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus), default=ApplicationStatus.DRAFT, index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Private link of the applicant (resume the draft, then follow the application).
+    access_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+
+    # Wizard progress (drafts).
+    current_step: Mapped[int] = mapped_column(default=1)
+    draft_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    draft_reminder_sent_at: Mapped[datetime | None]
+
+    # Eligibility as evaluated at submission (regime id and path), for the référent.
+    eligibility_regime: Mapped[str | None] = mapped_column(sa.String(40))
+    eligibility_path: Mapped[str | None] = mapped_column(sa.String(40))
+
+    # Step 1: the structure.
+    structure_type: Mapped[StructureType | None] = mapped_column(_enum(StructureType))
+    structure_name: Mapped[str] = mapped_column(sa.String(300), default="", index=True)
+    siret: Mapped[str | None] = mapped_column(sa.String(14), index=True)
+    rna: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    postal_code: Mapped[str] = mapped_column(sa.String(5), default="")
+    commune: Mapped[str] = mapped_column(sa.String(200), default="")
+    departement_code: Mapped[str | None] = mapped_column(sa.String(3), index=True)
+
+    # Step 2: the contact person.
+    contact_last_name: Mapped[str] = mapped_column(sa.String(150), default="")
+    contact_first_name: Mapped[str] = mapped_column(sa.String(150), default="")
+    contact_role: Mapped[str] = mapped_column(sa.String(200), default="")
+    contact_email: Mapped[str] = mapped_column(sa.String(320), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")  # E.164
+
+    # Step 3: ESS conditions and social utility (only for the types concerned).
+    ess_non_profit_purpose: Mapped[bool | None]
+    ess_democratic_governance: Mapped[bool | None]
+    ess_profits_reinvested: Mapped[bool | None]
+    social_utility: Mapped[list] = mapped_column(sa.JSON, default=list)  # keys of the art. 2 purposes
+    social_utility_statement: Mapped[str] = mapped_column(sa.Text, default="")
+
+    # Step 7: declaration and submission.
+    declaration_accepted_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    # Review (back office).
+    assigned_referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"), index=True)
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    posts: Mapped[list[ApplicationPost]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationPost.position"
+    )
+    documents: Mapped[list[ApplicationDocument]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationDocument.uploaded_at"
+    )
+    events: Mapped[list[ApplicationEvent]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationEvent.id"
+    )
+    messages: Mapped[list[ApplicationMessage]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationMessage.id"
+    )
+    notes: Mapped[list[ApplicationNote]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationNote.id"
+    )
+    assigned_referent = relationship("Referent", foreign_keys=[assigned_referent_id])
+    decided_by = relationship("Referent", foreign_keys=[decided_by_id])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status is ApplicationStatus.DRAFT
+
+    @property
+    def editable_by_applicant(self) -> bool:
+        """The applicant may still change answers until a référent takes the application."""
+        return self.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED)
+
+    @property
+    def contact_name(self) -> str:
+        return f"{self.contact_first_name} {self.contact_last_name}".strip()
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<Application {self.id} {self.reference or 'brouillon'} {self.status.value}>"
+
+
+class ApplicationPost(db.Model):
+    """A post offered to people in TIG (to be inscribed on the départemental list)."""
+
+    __tablename__ = "application_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    tasks: Mapped[str] = mapped_column(sa.Text, default="")
+    place: Mapped[str] = mapped_column(sa.String(300), default="")
+    schedule: Mapped[str] = mapped_column(sa.String(300), default="")  # days and hours, free text
+    hours_per_week: Mapped[int] = mapped_column(default=0)
+    places_count: Mapped[int] = mapped_column(default=1)
+    # [{"last_name": ..., "first_name": ..., "role": ...}]
+    tutors: Mapped[list] = mapped_column(sa.JSON, default=list)
+    minors_allowed: Mapped[bool] = mapped_column(default=False)
+    physical_effort: Mapped[bool] = mapped_column(default=False)
+    accessible_reduced_mobility: Mapped[bool] = mapped_column(default=False)
+    constraints_notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    application: Mapped[Application] = relationship(back_populates="posts")
+
+
+class DocumentSource(enum.Enum):
+    APPLICANT = "demandeur"
+    REFERENT = "referent"
+
+
+class ApplicationDocument(db.Model):
+    """An uploaded file, stored outside static/ under a random name, never served publicly."""
+
+    __tablename__ = "application_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    # Requirement key (see app/eligibility/documents.py) or "piece_jointe" for a message attachment.
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    original_filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    source: Mapped[DocumentSource] = mapped_column(_enum(DocumentSource, 10), default=DocumentSource.APPLICANT)
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("application_messages.id", ondelete="SET NULL"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="documents")
+    message: Mapped[ApplicationMessage | None] = relationship(back_populates="attachments")
+
+
+class ApplicationEvent(db.Model):
+    """History: every action on an application, with its author and time."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # e.g. "draft_created", "submitted", "edited", "status_changed", "assigned", "message", "note",
+    # "document_added", "complements_requested", "decision", "reopened".
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    from_status: Mapped[ApplicationStatus | None] = mapped_column(_enum(ApplicationStatus))
+    to_status: Mapped[ApplicationStatus | None] = mapped_column(_enum(ApplicationStatus))
+    actor_referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(sa.String(200))  # "Le demandeur", a référent's name, "Système"
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+
+    application: Mapped[Application] = relationship(back_populates="events")
+    actor_referent = relationship("Referent")
+
+
+class MessageAuthor(enum.Enum):
+    APPLICANT = "demandeur"
+    REFERENT = "referent"
+
+
+class ApplicationMessage(db.Model):
+    """A message between the applicant and the référent(s) (not private: see ApplicationNote)."""
+
+    __tablename__ = "application_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[MessageAuthor] = mapped_column(_enum(MessageAuthor, 10))
+    referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # "Demander des compléments": the list of missing items, shown to the applicant as a checklist.
+    requested_items: Mapped[list | None] = mapped_column(sa.JSON)
+
+    application: Mapped[Application] = relationship(back_populates="messages")
+    referent = relationship("Referent")
+    attachments: Mapped[list[ApplicationDocument]] = relationship(back_populates="message")
+
+
+class ApplicationNote(db.Model):
+    """A private note of the référents, never shown to the applicant."""
+
+    __tablename__ = "application_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    body: Mapped[str] = mapped_column(sa.Text)
+
+    application: Mapped[Application] = relationship(back_populates="notes")
+    referent = relationship("Referent")
