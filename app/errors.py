@@ -1,7 +1,7 @@
 """French DSFR error pages; JSON for /healthz-like API callers is not needed elsewhere."""
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -17,7 +17,7 @@ MESSAGES = {
     405: ("Méthode non autorisée", "Cette page ne peut pas être utilisée de cette façon. Revenez à la page précédente."),
     413: (
         "Fichier trop volumineux",
-        "L'envoi dépasse la taille autorisée. Réduisez la taille de vos fichiers (10 Mo au plus chacun) et réessayez.",
+        "L'envoi dépasse la taille autorisée. Réduisez la taille de vos fichiers ({max_mb} Mo au plus chacun) et réessayez.",
     ),
     429: ("Trop de demandes", "Vous avez fait trop de demandes en peu de temps. Patientez quelques minutes puis réessayez."),
     500: (
@@ -33,6 +33,8 @@ MESSAGES = {
 
 def render_error(code: int, message: str | None = None):
     title, default_message = MESSAGES.get(code, MESSAGES[500])
+    if code == 413:  # the limit comes from the configuration, not from the text
+        default_message = default_message.format(max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
     return render_template("errors/error.html", code=code, title=title, message=message or default_message), code
 
 

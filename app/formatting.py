@@ -41,7 +41,8 @@ def date_fr(value: date | datetime | None, fmt: str = "full") -> str:
         return ""
     if isinstance(value, datetime):
         value = to_paris(value).date()
-    return format_date(value, format="EEEE d MMMM y" if fmt == "full" else "d MMMM y", locale=LOCALE)
+    day = "'1er'" if value.day == 1 else "d"  # French writes the first day of a month "1er"
+    return format_date(value, format=f"EEEE {day} MMMM y" if fmt == "full" else f"{day} MMMM y", locale=LOCALE)
 
 
 def datetime_fr(value: datetime | None) -> str:

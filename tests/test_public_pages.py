@@ -320,3 +320,18 @@ def test_dates_and_numbers_in_french():
     assert short_datetime_fr(datetime(2022, 2, 2, 13, 30)) == "02/02/2022 14:30"
     assert number_fr(36000) == "36\u202f000"
     assert date_fr(None) == "" and datetime_fr(None) == ""
+    # The first of the month is written "1er" in French.
+    assert date_fr(date(2022, 2, 1)) == "mardi 1er février 2022"
+    assert date_fr(date(2022, 3, 1), "long") == "1er mars 2022"
+
+
+def test_too_large_page_states_the_configured_limit(app):
+    from flask import abort
+
+    app.config["UPLOAD_MAX_BYTES"] = 4 * 1024 * 1024
+
+    @app.get("/test-abort-413-limit")
+    def too_large():
+        abort(413)
+
+    assert "4 Mo au plus" in app.test_client().get("/test-abort-413-limit").text
