@@ -31,7 +31,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)  # back office: logged out after this idle time
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=SESSION_IDLE_MINUTES)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost forms after a long pause
 
     # Uploads (documents of applications and messages)
@@ -74,6 +75,9 @@ class Config:
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
     ACCOUNT_TOKEN_HOURS = _env_int("ACCOUNT_TOKEN_HOURS", 48)
+    ACCOUNT_INVITATION_DAYS = _env_int("ACCOUNT_INVITATION_DAYS", 7)  # validity of the invitation link
+    # Per-IP failures before a lock: higher than per account, a ministry office shares one address.
+    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 20)
 
     # Personal data retention
     WEBINAR_RETENTION_DAYS = _env_int("WEBINAR_RETENTION_DAYS", 365)
@@ -82,6 +86,23 @@ class Config:
     ACCESSIBILITY_STATUS = os.environ.get("ACCESSIBILITY_STATUS", "partiellement conforme")
 
     TIMEZONE = "Europe/Paris"
+
+    # --- Production infrastructure (rate limits, proxy, backups) ---
+    # Rate limits (Flask-Limiter), "N per minute|hour" strings applied with @limit("<name>")
+    # from app/ratelimits.py, per client address and on POST only.
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    # memory:// for one instance; redis://host:6379/0 when several instances serve the site.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After and X-RateLimit-* on limited endpoints
+    RATELIMIT_REGISTRATION = os.environ.get("RATELIMIT_REGISTRATION", "10 per minute")
+    RATELIMIT_APPLICATION_SUBMIT = os.environ.get("RATELIMIT_APPLICATION_SUBMIT", "10 per minute")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per 15 minutes")
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
+    # (0: none, the default; 1 behind one nginx). Needed for per-visitor rate limits and https URLs.
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+    # Where `flask backup` writes (default: instance/backups).
+    BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER")
 
 
 class DevelopmentConfig(Config):
@@ -96,6 +117,7 @@ class TestingConfig(Config):
     MAIL_SERVER = ""
     DEV_MAIL_VIEWER = True
     SERVER_NAME = None
+    RATELIMIT_ENABLED = False  # tests/test_ratelimits.py turns it on
 
 
 class ProductionConfig(Config):

@@ -1,0 +1,38 @@
+"""Named rate limits for the endpoints that attackers and bursts hit first.
+
+Usage in a blueprint::
+
+    from app.ratelimits import limit
+
+    @bp.route("/webinaires/<int:webinar_id>", methods=["GET", "POST"])
+    @limit("registration")
+    def register(webinar_id): ...
+
+Only POST requests count (showing the form is free). The limit itself lives in the configuration
+(``RATELIMIT_REGISTRATION`` …, "10 per minute" syntax of the ``limits`` package), so operations can
+tune it without a release. Counters are kept in ``RATELIMIT_STORAGE_URI``: ``memory://`` for a single
+instance, ``redis://host:6379/0`` when several instances serve the site. A breach answers with the
+French 429 page (``app/errors.py``).
+"""
+from __future__ import annotations
+
+from flask import current_app
+
+from app.extensions import limiter
+
+# Name used in ``@limit(name)`` → configuration key holding the limit string.
+LIMITS = {
+    "registration": "RATELIMIT_REGISTRATION",
+    "application_submit": "RATELIMIT_APPLICATION_SUBMIT",
+    "login": "RATELIMIT_LOGIN",
+    "password_reset": "RATELIMIT_PASSWORD_RESET",
+}
+
+
+def limit(name: str, methods: tuple[str, ...] = ("POST",)):
+    """Decorator applying the named limit, per client address, to the POSTs of one view."""
+    try:
+        config_key = LIMITS[name]
+    except KeyError:
+        raise ValueError(f"Limite inconnue : {name!r} (connues : {', '.join(LIMITS)})") from None
+    return limiter.limit(lambda: current_app.config[config_key], methods=list(methods))
