@@ -1,0 +1,147 @@
+"""Identifier and contact checks for the application wizard: pure functions, no app needed.
+
+Each ``clean_*`` function returns the normalised value to store, or raises ``InvalidValue`` with a
+French message that names the field and shows an example.
+"""
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
+
+from app.territories import departements_for_postal_code, get_departement, normalize_code
+
+
+class InvalidValue(ValueError):
+    """A value the applicant must correct; ``str(error)`` is the French message shown."""
+
+
+SIRET_EXAMPLE = "123 456 789 00012"
+SIREN_EXAMPLE = "123 456 789"
+RNA_EXAMPLE = "W331234567"
+POSTAL_CODE_EXAMPLE = "33000"
+PHONE_EXAMPLE = "06 12 34 56 78"
+EMAIL_EXAMPLE = "nom@exemple.fr"
+
+_RNA = re.compile(r"^W[0-9A-Z]{9}$")
+_POSTAL_CODE = re.compile(r"^\d{5}$")
+# Regions tried after France for numbers typed in the national format (0262…, 0690…).
+_PHONE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF", "NC", "PF", "WF")
+
+
+def _digits(value: str | None) -> str:
+    """Remove the spaces, dots and dashes people type inside numbers."""
+    return re.sub(r"[\s.\-\u00a0\u202f]", "", value or "")
+
+
+def clean_siret(value: str | None) -> str:
+    """A SIRET (14 digits, check digits verified; La Poste's exception handled by python-stdnum)."""
+    number = _digits(value)
+    if not number.isdigit() or len(number) != 14:
+        raise InvalidValue(f"Le numéro SIRET doit comporter 14 chiffres, par exemple {SIRET_EXAMPLE}.")
+    if not stdnum_siret.is_valid(number):
+        raise InvalidValue(
+            "Le numéro SIRET n'est pas valide : vérifiez les chiffres recopiés (il figure sur l'avis de "
+            f"situation Sirene ou l'extrait Kbis), par exemple {SIRET_EXAMPLE}."
+        )
+    return number
+
+
+def clean_siren(value: str | None) -> str:
+    """A SIREN (9 digits, check digit verified)."""
+    number = _digits(value)
+    if not number.isdigit() or len(number) != 9:
+        raise InvalidValue(f"Le numéro SIREN doit comporter 9 chiffres, par exemple {SIREN_EXAMPLE}.")
+    if not stdnum_siren.is_valid(number):
+        raise InvalidValue(f"Le numéro SIREN n'est pas valide : vérifiez les chiffres recopiés, par exemple {SIREN_EXAMPLE}.")
+    return number
+
+
+def clean_rna(value: str | None) -> str:
+    """An RNA number: W followed by 9 digits or capital letters (spaces ignored, case ignored)."""
+    number = _digits(value).upper()
+    if not _RNA.match(number):
+        raise InvalidValue(
+            "Le numéro RNA doit commencer par la lettre W suivie de 9 chiffres ou lettres, "
+            f"par exemple {RNA_EXAMPLE}."
+        )
+    return number
+
+
+def clean_postal_code(value: str | None, departement_code: str | None = None) -> str:
+    """Five digits, consistent with the département when one is given."""
+    code = _digits(value)
+    if not _POSTAL_CODE.match(code):
+        raise InvalidValue(f"Le code postal doit comporter 5 chiffres, par exemple {POSTAL_CODE_EXAMPLE}.")
+    departement = get_departement(departement_code) if departement_code else None
+    if departement and normalize_code(departement.code) not in departements_for_postal_code(code):
+        raise InvalidValue(
+            f"Le code postal {code} ne correspond pas au département choisi ({departement.label}) : "
+            f"vérifiez l'un ou l'autre, par exemple {_example_postal_code(departement.code)} pour ce département."
+        )
+    return code
+
+
+def _example_postal_code(departement_code: str) -> str:
+    if departement_code in ("2A", "2B"):
+        return "20000" if departement_code == "2A" else "20200"
+    if len(departement_code) == 3:
+        return f"{departement_code}00"
+    return f"{departement_code}000"
+
+
+def clean_phone(value: str | None) -> str:
+    """A French phone number (metropolitan or overseas), returned in E.164 (+33612345678)."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidValue(f"Indiquez un numéro de téléphone, par exemple {PHONE_EXAMPLE}.")
+    for region in _PHONE_REGIONS:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            break
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if text.startswith("+") or text.startswith("00"):
+            break  # an international number is the same whatever the region: no use trying others
+    raise InvalidValue(
+        f"Le numéro de téléphone n'est pas valide : indiquez 10 chiffres, par exemple {PHONE_EXAMPLE} "
+        "ou +262 692 12 34 56 depuis l'étranger."
+    )
+
+
+def format_phone(e164: str | None) -> str:
+    """'+33612345678' → '06 12 34 56 78' (national form for French numbers, international otherwise)."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 33:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def clean_email(value: str | None) -> str:
+    """An email address checked for its syntax only (no DNS lookup), domain lower-cased."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidValue(f"Indiquez une adresse électronique, par exemple {EMAIL_EXAMPLE}.")
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidValue(
+            f"L'adresse électronique n'est pas valide : elle doit avoir la forme {EMAIL_EXAMPLE}."
+        ) from None
+    return result.normalized
+
+
+def format_siret(value: str | None) -> str:
+    """'12345678900012' → '123 456 789 00012'."""
+    if not value or len(value) != 14:
+        return value or ""
+    return f"{value[:3]} {value[3:6]} {value[6:9]} {value[9:]}"
