@@ -77,6 +77,8 @@ class Application(db.Model):
     current_step: Mapped[int] = mapped_column(default=1)
     draft_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     draft_reminder_sent_at: Mapped[datetime | None]
+    # Raw answers of a step left with errors ("Étape précédente" never loses input): {step_key: {...}}.
+    draft_answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     # Eligibility as evaluated at submission (regime id and path), for the référent.
     eligibility_regime: Mapped[str | None] = mapped_column(sa.String(40))
