@@ -1,5 +1,5 @@
 """Every feature's models, imported in one place for SQLAlchemy, Alembic and the shell."""
-from app.auth.models import Referent, ReferentDepartement  # noqa: F401
+from app.auth.models import LoginAttempt, Referent, ReferentDepartement  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.applications.models import (  # noqa: F401
     Application,
@@ -9,3 +9,4 @@ from app.applications.models import (  # noqa: F401
     ApplicationNote,
     ApplicationPost,
 )
+from app.webinars.models import Registration, Webinar, WebinarDepartement  # noqa: F401

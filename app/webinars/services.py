@@ -1,5 +1,676 @@
-"""Webinar services (to come)."""
+"""Webinar operations: registration with a seat cap and a waiting list, cancellation and promotion,
+changes and cancellation of a webinar, invites and the join link.
+
+Rules (see conventions.md): explicit arguments, domain exceptions, ``flush()`` only — the caller
+commits once. Every operation that reads the seat count and then writes takes the write lock first
+(``begin_write_transaction()``: BEGIN IMMEDIATE on SQLite; plus ``FOR UPDATE`` on the webinar row on
+PostgreSQL), then recounts. Mails are queued in the same transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app.database import begin_write_transaction
+from app.eligibility.structures import StructureType
+from app.extensions import db
+from app.formatting import datetime_fr, paris_to_utc, time_range_fr, to_paris, utcnow
+from app.mail.outbox import Attachment, queue_mail
+from app.webinars import ical
+from app.webinars.models import (
+    Registration,
+    RegistrationStatus,
+    Webinar,
+    WebinarDepartement,
+    WebinarStatus,
+)
+
+# --- domain exceptions --------------------------------------------------------------------------
 
 
-def upcoming_webinars(limit: int = 3) -> list:
-    return []
+class WebinarError(Exception):
+    """A rule of the webinars refused the operation; ``message`` is French, for the user."""
+
+    message = "L'opération n'est pas possible."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class WebinarNotFound(WebinarError):
+    message = "Ce webinaire n'existe pas."
+
+
+class RegistrationClosed(WebinarError):
+    message = "Les inscriptions à ce webinaire sont closes."
+
+
+class WebinarFull(WebinarError):
+    message = "Ce webinaire est complet."
+
+
+class AlreadyRegistered(WebinarError):
+    message = "Une inscription à ce webinaire existe déjà pour cette adresse électronique."
+
+    def __init__(self, registration: Registration):
+        super().__init__()
+        self.registration = registration
+
+
+class AlreadyCancelled(WebinarError):
+    message = "Cette inscription est déjà annulée."
+
+
+class CancellationClosed(WebinarError):
+    message = "Il n'est plus possible d'annuler cette inscription en ligne."
+
+
+class NotWaiting(WebinarError):
+    message = "Cette personne n'est pas sur la liste d'attente."
+
+
+class NotConfirmed(WebinarError):
+    message = "Cette inscription n'est pas confirmée."
+
+
+class WebinarAlreadyCancelled(WebinarError):
+    message = "Ce webinaire est déjà annulé."
+
+
+class CapacityTooLow(WebinarError):
+    message = "La capacité ne peut pas être inférieure au nombre d'inscriptions confirmées."
+
+
+class NoJoinUrl(WebinarError):
+    message = "Aucun lien de connexion n'est renseigné pour ce webinaire."
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegistrationData:
+    last_name: str
+    first_name: str
+    email: str
+    structure_name: str
+    structure_type: StructureType
+    departement_code: str
+    role: str
+    question: str = ""
+
+
+@dataclass
+class WebinarData:
+    title: str
+    description: str
+    starts_at: datetime  # naive UTC
+    duration_minutes: int
+    capacity: int
+    registration_deadline: datetime  # naive UTC
+    waitlist_enabled: bool
+    organiser_name: str
+    organiser_email: str
+    hosts: str = ""
+    audience: str = ""
+    departement_codes: list[str] = field(default_factory=list)
+    region: str | None = None
+    join_url: str = ""
+
+
+@dataclass
+class WebinarCard:
+    """A webinar with its seat counts, as listed publicly and on the home page."""
+
+    webinar: Webinar
+    confirmed: int
+    waiting: int
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.webinar.capacity - self.confirmed, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_left == 0
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute URL from SITE_URL, inside or outside a request (jobs, worker)."""
+    path = current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
+    return current_app.config["SITE_URL"] + path
+
+
+def _lock_webinar(webinar_id: int) -> Webinar:
+    begin_write_transaction()
+    webinar = db.session.scalar(
+        sa.select(Webinar)
+        .where(Webinar.id == webinar_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if webinar is None:
+        raise WebinarNotFound()
+    return webinar
+
+
+def _reload_registration(registration_id: int) -> Registration:
+    registration = db.session.scalar(
+        sa.select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
+    )
+    if registration is None:
+        raise WebinarError("Cette inscription n'existe pas.")
+    return registration
+
+
+def count_status(webinar_id: int, status: RegistrationStatus) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.webinar_id == webinar_id, Registration.status == status
+        )
+    ) or 0
+
+
+def seat_counts(webinar_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{webinar_id: (confirmed, waiting)} in one query."""
+    if not webinar_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Registration.webinar_id, Registration.status, sa.func.count(Registration.id))
+        .where(Registration.webinar_id.in_(webinar_ids), Registration.status != RegistrationStatus.CANCELLED)
+        .group_by(Registration.webinar_id, Registration.status)
+    ).all()
+    counts = {webinar_id: [0, 0] for webinar_id in webinar_ids}
+    for webinar_id, status, number in rows:
+        counts[webinar_id][0 if status is RegistrationStatus.CONFIRMED else 1] = number
+    return {key: (value[0], value[1]) for key, value in counts.items()}
+
+
+def active_registration(webinar_id: int, email: str) -> Registration | None:
+    return db.session.scalar(
+        sa.select(Registration).where(
+            Registration.webinar_id == webinar_id,
+            Registration.email_normalized == normalize_email(email),
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    )
+
+
+def waiting_list(webinar_id: int) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .where(Registration.webinar_id == webinar_id, Registration.status == RegistrationStatus.WAITING)
+            .order_by(Registration.created_at, Registration.id)
+        )
+    )
+
+
+def join_link_due_at(webinar: Webinar, hour: str | None = None) -> datetime:
+    """The day before the webinar at WEBINAR_JOIN_LINK_HOUR (Europe/Paris), as naive UTC."""
+    hour = hour or current_app.config["WEBINAR_JOIN_LINK_HOUR"]
+    hours, _, minutes = hour.partition(":")
+    day_before = to_paris(webinar.starts_at).date() - timedelta(days=1)
+    local = datetime.combine(day_before, time(int(hours), int(minutes or 0)))
+    return min(paris_to_utc(local), webinar.starts_at)
+
+
+def cancellation_deadline(webinar: Webinar, cutoff_hours: int | None = None) -> datetime:
+    if cutoff_hours is None:
+        cutoff_hours = current_app.config["WEBINAR_CANCELLATION_CUTOFF_HOURS"]
+    return webinar.starts_at - timedelta(hours=cutoff_hours)
+
+
+def can_cancel(registration: Registration, now: datetime | None = None, cutoff_hours: int | None = None) -> bool:
+    now = now or utcnow()
+    webinar = registration.webinar
+    return (
+        registration.is_active
+        and not webinar.is_cancelled
+        and now < cancellation_deadline(webinar, cutoff_hours)
+        and now < webinar.starts_at
+    )
+
+
+# --- mails --------------------------------------------------------------------------------------
+
+
+def _attendee(registration: Registration) -> ical.Attendee:
+    return ical.Attendee(name=registration.full_name, email=registration.email)
+
+
+def _invite(webinar: Webinar, registration: Registration, now: datetime) -> Attachment:
+    data = ical.request_for(
+        webinar, _attendee(registration), now=now, page_url=absolute_url("webinars.manage", token=registration.token)
+    )
+    return Attachment("invitation.ics", ical.content_type("REQUEST"), data, calendar_alternative=True)
+
+
+def _cancel(webinar: Webinar, registration: Registration, now: datetime) -> Attachment:
+    data = ical.cancel_for(
+        webinar, _attendee(registration), now=now, page_url=absolute_url("webinars.manage", token=registration.token)
+    )
+    return Attachment("annulation.ics", ical.content_type("CANCEL"), data, calendar_alternative=True)
+
+
+def _mail(registration: Registration, template: str, subject: str, *, attachments=(), dedupe_key=None, **extra):
+    webinar = registration.webinar
+    return queue_mail(
+        registration.email,
+        subject,
+        template,
+        attachments=attachments,
+        category=template,
+        dedupe_key=dedupe_key,
+        webinar_id=webinar.id,
+        reply_to=webinar.organiser_email,
+        webinar=webinar,
+        registration=registration,
+        when=time_range_fr(webinar.starts_at, webinar.ends_at),
+        manage_url=absolute_url("webinars.manage", token=registration.token),
+        webinar_url=absolute_url("webinars.detail", webinar_id=webinar.id),
+        **extra,
+    )
+
+
+def _queue_confirmed(registration: Registration, template: str, subject: str, now: datetime) -> None:
+    webinar = registration.webinar
+    _mail(registration, template, subject, attachments=[_invite(webinar, registration, now)])
+    if now >= join_link_due_at(webinar):
+        send_join_link(registration, now=now)
+
+
+def send_management_link(registration: Registration) -> None:
+    """Someone registered again with the same address: remind them of their management link."""
+    _mail(
+        registration,
+        "webinar_already_registered",
+        f"Votre inscription au webinaire « {registration.webinar.title} »",
+        position=registration.waiting_position,
+    )
+
+
+def send_join_link(registration: Registration, *, now: datetime | None = None) -> bool:
+    """Queue the join link for a confirmed registration, at most once ever (dedupe key)."""
+    now = now or utcnow()
+    webinar = registration.webinar
+    if registration.status is not RegistrationStatus.CONFIRMED or webinar.is_cancelled or not webinar.join_url:
+        return False
+    if webinar.is_past(now):
+        return False
+    key = f"webinar-join-link:{registration.id}"
+    try:
+        with db.session.begin_nested():  # a concurrent worker may insert the same key first
+            message = _mail(
+                registration,
+                "webinar_join_link",
+                f"Lien de connexion : {webinar.title}",
+                dedupe_key=key,
+                join_url=webinar.join_url,
+            )
+    except IntegrityError:
+        message = None
+    if message is None:
+        return False
+    registration.join_link_sent_at = now
+    db.session.flush()
+    return True
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = None) -> Registration:
+    """Confirm a seat while one is left, else join the waiting list (where there is one).
+
+    Raises RegistrationClosed, AlreadyRegistered (with the existing registration) or WebinarFull.
+    """
+    now = now or utcnow()
+    webinar = _lock_webinar(webinar_id)
+    if webinar.is_cancelled:
+        raise RegistrationClosed("Ce webinaire est annulé : il n'est plus possible de s'y inscrire.")
+    if webinar.has_started(now):
+        raise RegistrationClosed("Ce webinaire a déjà commencé : les inscriptions sont closes.")
+    if now >= webinar.registration_deadline:
+        raise RegistrationClosed(
+            f"Les inscriptions sont closes depuis le {datetime_fr(webinar.registration_deadline)}."
+        )
+    existing = active_registration(webinar.id, data.email)
+    if existing is not None:
+        raise AlreadyRegistered(existing)
+
+    confirmed = count_status(webinar.id, RegistrationStatus.CONFIRMED)
+    if confirmed < webinar.capacity:
+        status = RegistrationStatus.CONFIRMED
+    elif webinar.waitlist_enabled:
+        status = RegistrationStatus.WAITING
+    else:
+        raise WebinarFull("Ce webinaire est complet et n'a pas de liste d'attente.")
+
+    registration = Registration(
+        webinar=webinar,
+        last_name=data.last_name.strip(),
+        first_name=data.first_name.strip(),
+        email=data.email.strip(),
+        email_normalized=normalize_email(data.email),
+        structure_name=data.structure_name.strip(),
+        structure_type=data.structure_type,
+        departement_code=data.departement_code,
+        role=data.role.strip(),
+        question=(data.question or "").strip(),
+        consent_at=now,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    if status is RegistrationStatus.CONFIRMED:
+        _queue_confirmed(registration, "webinar_confirmation", f"Inscription confirmée : {webinar.title}", now)
+    else:
+        _mail(
+            registration,
+            "webinar_waiting",
+            f"Liste d'attente : {webinar.title}",
+            position=registration.waiting_position,
+        )
+    return registration
+
+
+def _promote(registration: Registration, now: datetime) -> None:
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.promoted_at = now
+    registration.updated_at = now
+    db.session.flush()
+    _queue_confirmed(
+        registration,
+        "webinar_promoted",
+        f"Une place s'est libérée : votre inscription est confirmée ({registration.webinar.title})",
+        now,
+    )
+
+
+def _fill_free_seats(webinar: Webinar, now: datetime) -> list[Registration]:
+    """Give free seats to the people waiting, in arrival order (the webinar row is locked)."""
+    if webinar.is_cancelled or webinar.has_started(now):
+        return []
+    free = webinar.capacity - count_status(webinar.id, RegistrationStatus.CONFIRMED)
+    promoted = []
+    for registration in waiting_list(webinar.id)[: max(free, 0)]:
+        _promote(registration, now)
+        promoted.append(registration)
+    return promoted
+
+
+def promote_next(webinar_id: int, *, now: datetime | None = None) -> list[Registration]:
+    """Back office: give every free seat to the waiting list, in order."""
+    now = now or utcnow()
+    webinar = _lock_webinar(webinar_id)
+    return _fill_free_seats(webinar, now)
+
+
+def promote_registration(registration_id: int, *, now: datetime | None = None) -> Registration:
+    """Back office: confirm one chosen person of the waiting list, if a seat is free."""
+    now = now or utcnow()
+    registration = _reload_registration(registration_id)
+    webinar = _lock_webinar(registration.webinar_id)
+    registration = _reload_registration(registration_id)
+    if registration.status is not RegistrationStatus.WAITING:
+        raise NotWaiting()
+    if webinar.is_cancelled or webinar.has_started(now):
+        raise RegistrationClosed("Ce webinaire est annulé ou a déjà commencé.")
+    if count_status(webinar.id, RegistrationStatus.CONFIRMED) >= webinar.capacity:
+        raise WebinarFull(
+            "Toutes les places sont prises : augmentez la capacité du webinaire pour confirmer cette personne."
+        )
+    _promote(registration, now)
+    return registration
+
+
+def cancel_registration(
+    registration_id: int, *, now: datetime | None = None, cutoff_hours: int | None = None
+) -> list[Registration]:
+    """Cancel one registration; a freed seat goes to the first person waiting. Returns the promoted."""
+    now = now or utcnow()
+    registration = _reload_registration(registration_id)
+    webinar = _lock_webinar(registration.webinar_id)
+    registration = _reload_registration(registration_id)
+    if registration.status is RegistrationStatus.CANCELLED:
+        raise AlreadyCancelled()
+    if webinar.is_cancelled:
+        raise CancellationClosed("Ce webinaire est annulé : votre inscription n'a plus besoin d'être annulée.")
+    if not can_cancel(registration, now, cutoff_hours):
+        raise CancellationClosed(
+            "Le délai d'annulation en ligne est dépassé. Prévenez directement l'organisateur du webinaire."
+        )
+    was_confirmed = registration.status is RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.updated_at = now
+    db.session.flush()
+    _mail(
+        registration,
+        "webinar_registration_cancelled",
+        f"Désinscription enregistrée : {webinar.title}",
+        attachments=[_cancel(webinar, registration, now)] if was_confirmed else [],
+        was_confirmed=was_confirmed,
+    )
+    return _fill_free_seats(webinar, now) if was_confirmed else []
+
+
+def resend_invite(registration_id: int, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    registration = _reload_registration(registration_id)
+    webinar = registration.webinar
+    if registration.status is not RegistrationStatus.CONFIRMED:
+        raise NotConfirmed("Seules les inscriptions confirmées reçoivent une invitation.")
+    if webinar.is_cancelled:
+        raise WebinarAlreadyCancelled()
+    _mail(registration, "webinar_invite", f"Invitation : {webinar.title}", attachments=[_invite(webinar, registration, now)])
+
+
+def send_join_links_now(webinar_id: int, *, now: datetime | None = None) -> int:
+    """Back office: send the join link to every confirmed registrant who has not had it yet."""
+    now = now or utcnow()
+    webinar = _lock_webinar(webinar_id)
+    if not webinar.join_url:
+        raise NoJoinUrl()
+    if webinar.is_cancelled:
+        raise WebinarAlreadyCancelled()
+    sent = 0
+    for registration in _confirmed(webinar.id):
+        if registration.join_link_sent_at is None and send_join_link(registration, now=now):
+            sent += 1
+    return sent
+
+
+def _confirmed(webinar_id: int) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .where(Registration.webinar_id == webinar_id, Registration.status == RegistrationStatus.CONFIRMED)
+            .order_by(Registration.created_at, Registration.id)
+        )
+    )
+
+
+def _active(webinar_id: int) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .where(Registration.webinar_id == webinar_id, Registration.status != RegistrationStatus.CANCELLED)
+            .order_by(Registration.created_at, Registration.id)
+        )
+    )
+
+
+# --- webinars (back office) ---------------------------------------------------------------------
+
+
+def create_webinar(data: WebinarData) -> Webinar:
+    webinar = Webinar()
+    _apply(webinar, data)
+    db.session.add(webinar)
+    db.session.flush()
+    return webinar
+
+
+def _apply(webinar: Webinar, data: WebinarData) -> None:
+    webinar.title = data.title.strip()
+    webinar.description = (data.description or "").strip()
+    webinar.starts_at = data.starts_at
+    webinar.duration_minutes = data.duration_minutes
+    webinar.capacity = data.capacity
+    webinar.registration_deadline = min(data.registration_deadline, data.starts_at)
+    webinar.waitlist_enabled = data.waitlist_enabled
+    webinar.organiser_name = data.organiser_name.strip()
+    webinar.organiser_email = data.organiser_email.strip()
+    webinar.hosts = (data.hosts or "").strip()
+    webinar.audience = (data.audience or "").strip()
+    webinar.region = data.region or None
+    webinar.join_url = (data.join_url or "").strip()
+    webinar.set_departement_codes(data.departement_codes)
+
+
+def update_webinar(webinar_id: int, data: WebinarData, *, now: datetime | None = None) -> bool:
+    """Save the changes; a new date or time sends the updated invite to every active registrant.
+
+    Returns whether the schedule changed (and mails were queued).
+    """
+    now = now or utcnow()
+    webinar = _lock_webinar(webinar_id)
+    if webinar.is_cancelled:
+        raise WebinarAlreadyCancelled("Ce webinaire est annulé : il ne peut plus être modifié.")
+    if data.capacity < count_status(webinar.id, RegistrationStatus.CONFIRMED):
+        raise CapacityTooLow()
+    before = (webinar.starts_at, webinar.duration_minutes, webinar.title, webinar.description)
+    _apply(webinar, data)
+    after = (webinar.starts_at, webinar.duration_minutes, webinar.title, webinar.description)
+    schedule_changed = before[:2] != after[:2]
+    if before != after:
+        webinar.ics_sequence += 1  # calendars replace their copy only for a higher SEQUENCE
+    webinar.updated_at = now
+    db.session.flush()
+    if schedule_changed:
+        for registration in _active(webinar.id):
+            confirmed = registration.status is RegistrationStatus.CONFIRMED
+            _mail(
+                registration,
+                "webinar_changed",
+                f"Changement d'horaire : {webinar.title}",
+                attachments=[_invite(webinar, registration, now)] if confirmed else [],
+                previous_when=time_range_fr(before[0], before[0] + timedelta(minutes=before[1])),
+                position=registration.waiting_position,
+            )
+    return schedule_changed
+
+
+def cancel_webinar(webinar_id: int, *, now: datetime | None = None, reason: str = "") -> int:
+    """Cancel the webinar: everyone still registered gets the cancellation (with METHOD:CANCEL)."""
+    now = now or utcnow()
+    webinar = _lock_webinar(webinar_id)
+    if webinar.is_cancelled:
+        raise WebinarAlreadyCancelled()
+    webinar.status = WebinarStatus.CANCELLED
+    webinar.ics_sequence += 1
+    webinar.updated_at = now
+    db.session.flush()
+    registrations = _active(webinar.id)
+    for registration in registrations:
+        confirmed = registration.status is RegistrationStatus.CONFIRMED
+        _mail(
+            registration,
+            "webinar_cancelled",
+            f"Webinaire annulé : {webinar.title}",
+            attachments=[_cancel(webinar, registration, now)] if confirmed else [],
+            reason=reason.strip(),
+        )
+    return len(registrations)
+
+
+# --- queries for pages --------------------------------------------------------------------------
+
+
+def _cards(webinars: list[Webinar]) -> list[WebinarCard]:
+    counts = seat_counts([w.id for w in webinars])
+    return [WebinarCard(w, *counts.get(w.id, (0, 0))) for w in webinars]
+
+
+def _departement_filter(codes: list[str]):
+    return Webinar.departements.any(WebinarDepartement.departement_code.in_(codes))
+
+
+def upcoming_webinars(limit: int = 3, *, now: datetime | None = None) -> list[WebinarCard]:
+    """The next scheduled webinars (home page)."""
+    now = now or utcnow()
+    webinars = db.session.scalars(
+        sa.select(Webinar)
+        .where(Webinar.status == WebinarStatus.SCHEDULED, Webinar.starts_at > now)
+        .order_by(Webinar.starts_at, Webinar.id)
+        .limit(limit)
+    ).all()
+    return _cards(list(webinars))
+
+
+def public_webinars(departement: str | None = None, *, now: datetime | None = None) -> tuple[list, list]:
+    """(upcoming, past) cards; a département filter keeps its webinars and the national ones."""
+    now = now or utcnow()
+    query = sa.select(Webinar)
+    if departement:
+        query = query.where(sa.or_(_departement_filter([departement]), ~Webinar.departements.any()))
+    upcoming = db.session.scalars(
+        query.where(Webinar.starts_at > now).order_by(Webinar.starts_at, Webinar.id)
+    ).all()
+    past = db.session.scalars(
+        query.where(Webinar.starts_at <= now, Webinar.status == WebinarStatus.SCHEDULED)
+        .order_by(Webinar.starts_at.desc(), Webinar.id.desc())
+        .limit(20)
+    ).all()
+    return _cards(list(upcoming)), _cards(list(past))
+
+
+def scoped_webinars_query(departement_codes: list[str] | None):
+    """Webinars a back-office account may manage (None: every webinar, for administrators)."""
+    query = sa.select(Webinar)
+    if departement_codes is not None:
+        query = query.where(_departement_filter(departement_codes))
+    return query
+
+
+def fill_rates(departement_codes: list[str] | None, *, now: datetime | None = None) -> list[dict]:
+    """Upcoming scheduled webinars of these départements (None: all) with their fill rate, for the
+    back-office dashboard: [{id, title, starts_at, capacity, confirmed, waiting, fill_rate}]."""
+    now = now or utcnow()
+    webinars = db.session.scalars(
+        scoped_webinars_query(departement_codes)
+        .where(Webinar.status == WebinarStatus.SCHEDULED, Webinar.starts_at > now)
+        .order_by(Webinar.starts_at, Webinar.id)
+    ).all()
+    rows = []
+    for card in _cards(list(webinars)):
+        w = card.webinar
+        rows.append(
+            {
+                "id": w.id,
+                "title": w.title,
+                "starts_at": w.starts_at,
+                "capacity": w.capacity,
+                "confirmed": card.confirmed,
+                "waiting": card.waiting,
+                "fill_rate": round(100 * card.confirmed / w.capacity) if w.capacity else 0,
+            }
+        )
+    return rows
+

@@ -1,0 +1,48 @@
+"""Periodic webinar work run by ``flask worker``: the join link, the day before."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.formatting import utcnow
+from app.jobs import job
+from app.webinars import services
+from app.webinars.models import Webinar, WebinarStatus
+
+
+@job("webinaires-lien-de-connexion")
+def send_due_join_links(now: datetime | None = None) -> int:
+    """Send the join link, the day before at WEBINAR_JOIN_LINK_HOUR (Europe/Paris), to every confirmed
+    registrant who has not had it yet.
+
+    Safe to run in several workers at once and after a crash: each webinar is handled under the write
+    lock, and the mail's dedupe key ``webinar-join-link:<registration id>`` lets it exist only once.
+    """
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        sa.select(Webinar).where(
+            Webinar.status == WebinarStatus.SCHEDULED,
+            Webinar.join_url != "",
+            Webinar.starts_at <= now + timedelta(days=2),  # due at most ~1.5 day before the start
+            Webinar.starts_at > now - timedelta(days=1),
+        )
+    ).all()
+    due_ids = [w.id for w in candidates if services.join_link_due_at(w) <= now and not w.is_past(now)]
+    sent = 0
+    for webinar_id in due_ids:
+        pending = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(services.Registration)
+            .where(
+                services.Registration.webinar_id == webinar_id,
+                services.Registration.status == services.RegistrationStatus.CONFIRMED,
+                services.Registration.join_link_sent_at.is_(None),
+            )
+        )
+        if not pending:
+            continue
+        sent += services.send_join_links_now(webinar_id, now=now)
+        db.session.commit()  # one transaction per webinar: the lock is held briefly
+    return sent
