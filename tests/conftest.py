@@ -42,3 +42,42 @@ def csrf_app(app):
     """The same app with CSRF protection on, as in production."""
     app.config["WTF_CSRF_ENABLED"] = True
     return app
+
+
+class AuthActions:
+    """Back-office login helper (flaskr style), from the ``auth`` fixture:
+
+    - ``auth.login(email, password)``: POST the real login form (returns the response);
+    - ``auth.login_as(referent)``: put a logged-in session in the client's cookie directly (fast,
+      skips the password and TOTP steps; the referent must be committed or flushed);
+    - ``auth.logout()``: POST the logout form.
+    """
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password=None, follow_redirects=False, next=None):
+        from tests.factories import DEFAULT_PASSWORD
+
+        url = "/espace-referent/connexion" + (f"?next={next}" if next else "")
+        return self._client.post(
+            url,
+            data={"email": email, "password": password if password is not None else DEFAULT_PASSWORD},
+            follow_redirects=follow_redirects,
+        )
+
+    def login_as(self, referent):
+        from app.auth.session import start_session
+        from app.extensions import db as database
+
+        database.session.commit()  # the request runs in its own session: it must see the account
+        with self._client.session_transaction() as session:
+            start_session(session, referent)
+
+    def logout(self, follow_redirects=False):
+        return self._client.post("/espace-referent/deconnexion", follow_redirects=follow_redirects)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

@@ -21,6 +21,7 @@ class Referent(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     notify_new_applications: Mapped[bool] = mapped_column(default=True)
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_timecode: Mapped[int | None]  # last accepted TOTP step: a code works only once
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -63,3 +64,16 @@ def referents_to_notify(departement_code: str) -> list[Referent]:
             .order_by(Referent.id)
         )
     )
+
+
+class LoginAttempt(db.Model):
+    """One login attempt (password or second-factor code). Kept in the database so that the
+    throttling holds across several workers; old rows are purged by the ``purge-login-attempts`` job."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)  # lower-cased, as typed
+    ip_address: Mapped[str] = mapped_column(sa.String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

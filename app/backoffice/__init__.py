@@ -1,3 +1,126 @@
-from flask import Blueprint
+"""The référents' back office: ONE blueprint, guarded as a whole.
+
+Every route attached to ``bp`` (here or in another feature's module imported at the bottom) is
+behind ``guard()``: anonymous visitors are sent to the login page (with ``next``), a deactivated
+account or a password changed elsewhere ends the session, and a session idle for longer than
+``SESSION_IDLE_MINUTES`` expires. ``g.referent`` is the logged-in account; use the helpers of
+``app.backoffice.access`` (``current_referent``, ``require_admin``, ``scope_filter``,
+``get_in_scope_or_404``) rather than reading it directly.
+"""
+from __future__ import annotations
+
+import importlib.util
+import time
+
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+
+from app.auth import session as auth_session
 
 bp = Blueprint("backoffice", __name__, url_prefix="/espace-referent")
+
+# Endpoints reachable while TOTP enrolment is still required (TOTP_REQUIRED=true).
+TOTP_ENROLMENT_ENDPOINTS = {"backoffice.totp_setup"}
+
+
+def _login_redirect():
+    target = request.full_path if request.method == "GET" else request.path
+    if target.endswith("?"):
+        target = target[:-1]
+    return redirect(url_for("auth.login", next=target))
+
+
+@bp.before_request
+def guard():
+    from app.auth.models import Referent
+    from app.auth.passwords import password_fingerprint
+    from app.extensions import db
+
+    referent_id = session.get(auth_session.REFERENT_ID)
+    if not referent_id:
+        return _login_redirect()
+
+    now = time.time()
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    last_seen = session.get(auth_session.LAST_SEEN) or 0
+    if now - last_seen > idle_limit:
+        auth_session.end_session(session)
+        flash(
+            f"Votre session a expiré après {current_app.config['SESSION_IDLE_MINUTES']} minutes d'inactivité. "
+            "Connectez-vous de nouveau.",
+            "warning",
+        )
+        return _login_redirect()
+
+    referent = db.session.get(Referent, referent_id)
+    if (
+        referent is None
+        or not referent.is_active
+        or session.get(auth_session.PASSWORD_FINGERPRINT) != password_fingerprint(referent.password_hash)
+    ):
+        auth_session.end_session(session)
+        flash("Votre session a pris fin. Connectez-vous de nouveau.", "warning")
+        return _login_redirect()
+
+    session[auth_session.LAST_SEEN] = int(now)
+    g.referent = referent
+
+    if (
+        current_app.config.get("TOTP_REQUIRED")
+        and not referent.totp_secret
+        and request.endpoint not in TOTP_ENROLMENT_ENDPOINTS
+    ):
+        flash("La double authentification est obligatoire : activez-la pour accéder à l'espace référent.", "warning")
+        return redirect(url_for("backoffice.totp_setup"))
+    return None
+
+
+@bp.after_request
+def no_store(response):
+    """Back-office pages hold personal data: never kept by browsers or proxies."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# Side menu: (label, path below the prefix, admin only). A link shows only once a route answers it,
+# so features can land in any order; "active" is decided by path (see backoffice/_layout.html).
+MENU = [
+    ("Tableau de bord", "/", False),
+    ("Candidatures", "/candidatures", False),
+    ("Webinaires", "/webinaires", False),
+    ("Mon compte", "/mon-compte", False),
+    ("Comptes", "/comptes", True),
+]
+
+
+@bp.app_context_processor
+def backoffice_menu():
+    def bo_menu():
+        referent = g.get("referent")
+        if referent is None:
+            return []
+        adapter = current_app.url_map.bind("localhost")
+        items = []
+        for label, path, admin_only in MENU:
+            if admin_only and not referent.is_admin:
+                continue
+            full = bp.url_prefix + path
+            try:
+                adapter.match(full, method="GET")
+            except Exception:  # no route yet (NotFound) or a redirect: not shown
+                continue
+            if path == "/":
+                active = request.path == full
+            else:
+                active = request.path == full or request.path.startswith(full + "/")
+            items.append({"label": label, "url": full, "active": active})
+        return items
+
+    return {"bo_menu": bo_menu}
+
+
+# Feature modules attaching their routes to ``bp`` (imported last: they import ``bp``).
+from app.backoffice import accounts, dashboard  # noqa: E402,F401
+
+for _module in ("app.backoffice.applications", "app.webinars.admin"):
+    if importlib.util.find_spec(_module) is not None:
+        importlib.import_module(_module)

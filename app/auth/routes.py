@@ -1,0 +1,159 @@
+"""Login, second factor, logout, forgotten password, new password (reset and invitation)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+
+from app.auth import bp
+from app.auth import services
+from app.auth import session as auth_session
+from app.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from app.auth.models import Referent
+from app.extensions import db
+from app.ratelimits import limit
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path of this site (no scheme, no host, no ``//``), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "inconnue"
+
+
+def _throttle_settings() -> dict:
+    config = current_app.config
+    return {
+        "max_failures": config["LOGIN_MAX_FAILURES"],
+        "max_failures_ip": config["LOGIN_MAX_FAILURES_PER_IP"],
+        "lock_minutes": config["LOGIN_LOCK_MINUTES"],
+    }
+
+
+def _finish_login(referent: Referent, next_url: str | None):
+    services.mark_logged_in(referent, _client_ip())
+    db.session.commit()
+    auth_session.start_session(session, referent)
+    flash(f"Bienvenue, {referent.name}.", "success")
+    return redirect(next_url or url_for("backoffice.dashboard"))
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limit("login")
+def login():
+    next_url = safe_next(request.values.get("next"))
+    if session.get(auth_session.REFERENT_ID) and request.method == "GET":
+        return redirect(next_url or url_for("backoffice.dashboard"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            referent = services.authenticate(form.email.data, form.password.data, _client_ip(), **_throttle_settings())
+        except services.TooManyAttempts as exc:
+            db.session.commit()
+            error, status = str(exc), 429
+        except services.InvalidCredentials as exc:
+            db.session.commit()  # the failure counts
+            error = str(exc)
+        else:
+            if referent.totp_secret:
+                db.session.commit()
+                auth_session.start_mfa(session, referent, next_url)
+                return redirect(url_for("auth.login_code"))
+            return _finish_login(referent, next_url)
+        form.password.data = ""
+    return render_template("auth/login.html", form=form, error=error, next_url=next_url, form_has_errors=bool(error)), status
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+@limit("login")
+def login_code():
+    referent_id = auth_session.pending_mfa_referent_id(session)
+    referent = db.session.get(Referent, referent_id) if referent_id else None
+    if referent is None or not referent.is_active or not referent.totp_secret:
+        auth_session.end_session(session)
+        flash("Votre connexion a expiré. Saisissez de nouveau votre adresse et votre mot de passe.", "warning")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        settings = _throttle_settings()
+        if services.is_locked(referent.email, _client_ip(), **settings):
+            auth_session.end_session(session)
+            flash(str(services.TooManyAttempts(settings["lock_minutes"])), "error")
+            return redirect(url_for("auth.login"))
+        try:
+            services.verify_totp(referent, form.code.data)
+        except services.InvalidCode as exc:
+            services.record_attempt(referent.email, _client_ip(), False)
+            db.session.commit()
+            form.code.errors.append(str(exc))
+        else:
+            next_url = safe_next(session.get(auth_session.MFA_NEXT))
+            return _finish_login(referent, next_url)
+    return render_template("auth/login_code.html", form=form), status
+
+
+@bp.post("/deconnexion")
+def logout():
+    auth_session.end_session(session)
+    flash("Vous êtes déconnecté(e).", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limit("password_reset")
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        from app.auth.notifications import queue_password_reset
+
+        referent = services.find_by_email(form.email.data)
+        if referent is not None and referent.is_active and referent.password_hash:
+            queue_password_reset(referent)
+            db.session.commit()
+        flash(
+            "Si un compte actif correspond à cette adresse, un courriel vient d'y être envoyé avec un lien pour "
+            f"choisir un nouveau mot de passe. Ce lien est valable {current_app.config['ACCOUNT_TOKEN_HOURS']} heures.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+def _token_page(token: str, salt: str, max_age_seconds: int, kind: str):
+    try:
+        referent = services.load_token(token, current_app.config["SECRET_KEY"], salt, max_age_seconds)
+    except services.InvalidToken as exc:
+        return render_template("auth/invalid_link.html", message=str(exc), kind=kind), 410 if isinstance(exc, services.ExpiredToken) else 404
+    form = NewPasswordForm(account_email=referent.email)
+    if form.validate_on_submit():
+        services.set_password(referent, form.password.data)
+        db.session.commit()
+        auth_session.end_session(session)
+        flash(
+            "Votre mot de passe est enregistré. Connectez-vous avec votre adresse électronique et ce mot de passe.",
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/new_password.html", form=form, referent=referent, kind=kind)
+
+
+@bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    hours = current_app.config["ACCOUNT_TOKEN_HOURS"]
+    return _token_page(token, services.RESET_SALT, hours * 3600, "reset")
+
+
+@bp.route("/activer-mon-compte/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    days = current_app.config["ACCOUNT_INVITATION_DAYS"]
+    return _token_page(token, services.INVITATION_SALT, days * 86400, "invitation")

@@ -1,0 +1,1 @@
+"""« Comptes »: administrators list, invite, edit and deactivate accounts."""
