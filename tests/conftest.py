@@ -6,17 +6,30 @@ import pytest
 from app import create_app
 from app.extensions import db as _db
 from config import TestingConfig
+from tests.database import DatabaseProvider, DatabaseUnavailable
+
+
+@pytest.fixture(scope="session")
+def test_database():
+    """SQLite by default; PostgreSQL with TEST_DB=postgresql or TEST_DATABASE_URL (tests/database.py)."""
+    provider = DatabaseProvider()
+    try:
+        provider.start()
+    except DatabaseUnavailable as error:
+        pytest.fail(f"PostgreSQL demandé mais indisponible : {error}", pytrace=False)
+    yield provider
+    provider.stop()
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, test_database):
     app = create_app(
         TestingConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        SQLALCHEMY_DATABASE_URI=test_database.url_for_test(tmp_path),
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
     )
     with app.app_context():
-        _db.create_all()  # tests only; the real databases are built by the migrations
+        test_database.prepare(_db)  # tests only (create_all / truncate); real databases use the migrations
         yield app
         _db.session.remove()
         _db.engine.dispose()
