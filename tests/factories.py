@@ -46,3 +46,64 @@ def make_referent(
 # --- webinars ---------------------------------------------------------------------------------
 
 # --- applications -----------------------------------------------------------------------------
+# make_application(departement_code="33", status=SUBMITTED, structure_name=..., posts=1, **columns)
+#   -> a submitted Application (reference TIG-<year>-<id>, contact, posts with a tutor), flushed.
+_application_counter = 0
+
+
+def make_application(
+    departement_code: str = "33",
+    status=None,
+    structure_name: str | None = None,
+    posts: int = 1,
+    submitted_at=None,
+    **columns,
+):
+    from app.applications.models import Application, ApplicationPost, ApplicationStatus
+    from app.eligibility.structures import StructureType
+    from app.extensions import db
+    from app.formatting import utcnow
+
+    global _application_counter
+    _application_counter += 1
+    submitted_at = submitted_at or utcnow()
+    status = status or ApplicationStatus.SUBMITTED
+    values = dict(
+        status=status,
+        status_changed_at=submitted_at,
+        structure_type=StructureType.ASSOCIATION,
+        structure_name=structure_name or f"Association de test {_application_counter}",
+        rna=f"W33{_application_counter:07d}",
+        address="1 rue de la Paix",
+        postal_code=f"{departement_code[:2]}000",
+        commune="Ville",
+        departement_code=departement_code,
+        contact_first_name="Camille",
+        contact_last_name="Martin",
+        contact_role="Présidente",
+        contact_email=f"contact{_application_counter}@example.org",
+        contact_phone="+33556000000",
+        submitted_at=None if status is ApplicationStatus.DRAFT else submitted_at,
+        declaration_accepted_at=None if status is ApplicationStatus.DRAFT else submitted_at,
+    )
+    values.update(columns)
+    application = Application(**values)
+    for index in range(posts):
+        application.posts.append(
+            ApplicationPost(
+                position=index,
+                title=f"Entretien des espaces verts {index + 1}",
+                tasks="Tonte, désherbage, ramassage des feuilles",
+                place="Parc municipal",
+                schedule="Du lundi au vendredi, de 9 h 00 à 12 h 00",
+                hours_per_week=15,
+                places_count=2,
+                tutors=[{"first_name": "Paul", "last_name": "Durand", "role": "Jardinier"}],
+            )
+        )
+    db.session.add(application)
+    db.session.flush()
+    if status is not ApplicationStatus.DRAFT and not application.reference:
+        application.reference = f"TIG-{submitted_at.year}-{application.id:06d}"
+        db.session.flush()
+    return application
