@@ -44,6 +44,62 @@ def make_referent(
 
 
 # --- webinars ---------------------------------------------------------------------------------
+# make_webinar(starts_in=timedelta(days=10), capacity=20, departements=("33",), **fields) -> Webinar
+# make_registration_data(email=..., **fields) -> RegistrationData (for services.register)
+_webinar_counter = 0
+
+
+def make_webinar(starts_in=None, capacity: int = 20, departements=("33",), deadline_before=None, **fields):
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.formatting import utcnow
+    from app.webinars.models import Webinar
+
+    global _webinar_counter
+    _webinar_counter += 1
+    starts_at = fields.pop("starts_at", None) or (utcnow() + (starts_in or timedelta(days=10))).replace(
+        second=0, microsecond=0
+    )
+    values = dict(
+        title=f"Webinaire de test {_webinar_counter}",
+        description="Présentation du travail d'intérêt général.",
+        starts_at=starts_at,
+        duration_minutes=90,
+        capacity=capacity,
+        registration_deadline=starts_at - (deadline_before if deadline_before is not None else timedelta(days=1)),
+        waitlist_enabled=True,
+        organiser_name="Référent TIG Gironde",
+        organiser_email="referent.tig.33@justice.fr",
+        hosts="Référent TIG et volontaire en service civique",
+        audience="Structures de l'économie sociale et solidaire",
+        join_url="https://visio.example.org/tig-secret-room",
+    )
+    values.update(fields)
+    webinar = Webinar(**values)
+    webinar.set_departement_codes(list(departements))
+    db.session.add(webinar)
+    db.session.flush()
+    return webinar
+
+
+def make_registration_data(email: str = "alice@example.org", **fields):
+    from app.eligibility.structures import StructureType
+    from app.webinars.services import RegistrationData
+
+    values = dict(
+        last_name="Martin",
+        first_name="Alice",
+        email=email,
+        structure_name="Coopérative du Bassin",
+        structure_type=StructureType.COOPERATIVE,
+        departement_code="33",
+        role="Directrice",
+        question="",
+    )
+    values.update(fields)
+    return RegistrationData(**values)
+
 
 # --- applications -----------------------------------------------------------------------------
 # make_application(departement_code="33", status=SUBMITTED, structure_name=..., posts=1, **columns)
