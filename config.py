@@ -55,6 +55,8 @@ class Config:
     MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 10)
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 50)
+    # A message claimed by a worker that died is taken over after this many seconds.
+    OUTBOX_LEASE_SECONDS = _env_int("OUTBOX_LEASE_SECONDS", 300)
     WORKER_INTERVAL_SECONDS = _env_int("WORKER_INTERVAL_SECONDS", 30)
     # Development page listing the mails written to the outbox (never in production).
     DEV_MAIL_VIEWER = _env_bool("DEV_MAIL_VIEWER", False)

@@ -5,7 +5,9 @@
 - ``deliver_pending`` claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, plus a conditional
   UPDATE that makes the claim safe on SQLite too), sends them, and records the result. SMTP failures
   are retried with exponential backoff until ``OUTBOX_MAX_ATTEMPTS``.
-- A row left in "sending" by a worker that died is claimed again once its lease has expired.
+- A row left in "sending" by a worker that died is claimed again once its lease has expired
+  (``OUTBOX_LEASE_SECONDS``); the lease is renewed right before each send and the renewal checks the
+  row is still this worker's, so a slow batch never overlaps with a worker that took over.
 """
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import base64
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 
+from app.database import begin_write_transaction
 from app.extensions import db
 from app.formatting import utcnow
 from app.mail.models import MailStatus, OutboxMessage
@@ -141,16 +144,29 @@ def _open_smtp() -> smtplib.SMTP:
     return host
 
 
-def _claim(limit: int) -> list[int]:
-    """Mark up to ``limit`` due messages as SENDING for this worker and return their ids."""
-    now = utcnow()
-    due = sa.or_(
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config.get("OUTBOX_LEASE_SECONDS", int(LEASE.total_seconds())))
+
+
+def _due(now):
+    return sa.or_(
         sa.and_(OutboxMessage.status == MailStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
         sa.and_(OutboxMessage.status == MailStatus.SENDING, OutboxMessage.locked_until < now),
     )
+
+
+def _claim(limit: int) -> list[tuple[int, datetime]]:
+    """Mark up to ``limit`` due messages as SENDING for this worker; return (id, lease end) pairs.
+
+    The lease end is this worker's claim ticket: it renews the lease before each send only if the row
+    still carries that exact value (another worker that took an expired lease over wrote its own).
+    """
+    begin_write_transaction()  # SQLite: claims are serialised; PostgreSQL: rows locked below
+    now = utcnow()
+    lease_until = now + _lease()
     candidates = db.session.scalars(
         sa.select(OutboxMessage.id)
-        .where(due)
+        .where(_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -160,69 +176,135 @@ def _claim(limit: int) -> list[int]:
         # The conditional UPDATE is the claim: another worker that read the same row gets rowcount 0.
         result = db.session.execute(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, due)
-            .values(status=MailStatus.SENDING, locked_until=now + LEASE)
+            .where(OutboxMessage.id == message_id, _due(now))
+            .values(status=MailStatus.SENDING, locked_until=lease_until)
         )
         if result.rowcount == 1:
-            claimed.append(message_id)
+            claimed.append((message_id, lease_until))
     db.session.commit()
     return claimed
+
+
+def _renew(message_id: int, lease_until: datetime) -> datetime | None:
+    """Extend this worker's lease on one message right before sending it; None if it is no longer ours."""
+    begin_write_transaction()
+    renewed = utcnow() + _lease()
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == MailStatus.SENDING,
+            OutboxMessage.locked_until == lease_until,
+        )
+        .values(locked_until=renewed)
+    )
+    db.session.commit()
+    return renewed if result.rowcount == 1 else None
 
 
 def _backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)), BACKOFF_MAX)
 
 
+class _ServerUnreachable(Exception):
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
 def deliver_pending(limit: int | None = None) -> dict[str, int]:
-    """One delivery pass. Returns counts {'sent', 'retry', 'failed'}."""
+    """One delivery pass. Returns counts {'sent', 'retry', 'failed'}.
+
+    No database transaction is open while talking to the SMTP server; each message's result is
+    written in its own short write transaction. If the server cannot be reached at all, the rest of
+    the batch is given back (queued, same backoff) instead of being tried one by one.
+    """
     config = current_app.config
     limit = limit or config["OUTBOX_BATCH_SIZE"]
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    ids = _claim(limit)
-    if not ids:
+    claimed = _claim(limit)
+    if not claimed:
         return counts
     sender = config["MAIL_DEFAULT_SENDER"]
+    envelope_from = parseaddr(sender)[1]
     use_smtp = bool(config.get("MAIL_SERVER"))
     smtp: smtplib.SMTP | None = None
+    unreachable: _ServerUnreachable | None = None
     try:
-        for message_id in ids:
+        for message_id, lease_until in claimed:
+            if unreachable is not None:
+                _give_back(message_id, unreachable.error)
+                counts["retry"] += 1
+                continue
+            if _renew(message_id, lease_until) is None:
+                log.warning("Courriel %s repris par un autre worker : non envoyé ici", message_id)
+                continue
             message = db.session.get(OutboxMessage, message_id)
+            to_address, subject = message.to_address, message.subject
+            mime = build_mime(message, sender) if use_smtp else None
+            db.session.commit()  # end the read transaction before the (slow) SMTP dialogue
+            error: Exception | None = None
             try:
                 if use_smtp:
                     if smtp is None:
-                        smtp = _open_smtp()
-                    mime = build_mime(message, sender)
-                    envelope_from = parseaddr(sender)[1]
-                    smtp.send_message(mime, from_addr=envelope_from, to_addrs=[message.to_address])
-                    message.transport = "smtp"
+                        try:
+                            smtp = _open_smtp()
+                        except (smtplib.SMTPException, OSError) as connect_error:
+                            raise _ServerUnreachable(connect_error) from connect_error
+                    smtp.send_message(mime, from_addr=envelope_from, to_addrs=[to_address])
                 else:
-                    log.info("Courriel (non envoyé, pas de serveur SMTP) à %s : %s", message.to_address, message.subject)
-                    message.transport = "log"
-            except (smtplib.SMTPException, OSError) as error:
+                    log.info("Courriel (non envoyé, pas de serveur SMTP) à %s : %s", to_address, subject)
+            except _ServerUnreachable as server_error:
+                unreachable = server_error
+                error = server_error.error
+            except (smtplib.SMTPException, OSError) as smtp_error:
                 smtp = _close_quietly(smtp)
-                message.attempts += 1
-                message.last_error = f"{type(error).__name__}: {error}"[:2000]
-                message.locked_until = None
-                if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"] or _is_permanent(error):
-                    message.status = MailStatus.FAILED
-                    counts["failed"] += 1
-                    log.error("Échec définitif du courriel %s : %s", message.id, message.last_error)
-                else:
-                    message.status = MailStatus.QUEUED
-                    message.next_attempt_at = utcnow() + _backoff(message.attempts)
-                    counts["retry"] += 1
-                    log.warning("Courriel %s reporté : %s", message.id, message.last_error)
-            else:
-                message.status = MailStatus.SENT
-                message.sent_at = utcnow()
-                message.attempts += 1
-                message.locked_until = None
-                message.last_error = None
-                counts["sent"] += 1
-            db.session.commit()
+                error = smtp_error
+            outcome = _record(message_id, error, transport="smtp" if use_smtp else "log")
+            counts[outcome] += 1
     finally:
         _close_quietly(smtp)
     return counts
+
+
+def _record(message_id: int, error: Exception | None, transport: str) -> str:
+    """Write the result of one delivery attempt; returns 'sent', 'retry' or 'failed'."""
+    config = current_app.config
+    begin_write_transaction()
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    message.locked_until = None
+    if error is None:
+        message.status = MailStatus.SENT
+        message.sent_at = utcnow()
+        message.transport = transport
+        message.last_error = None
+        outcome = "sent"
+    else:
+        message.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"] or _is_permanent(error):
+            message.status = MailStatus.FAILED
+            outcome = "failed"
+            log.error("Échec définitif du courriel %s : %s", message.id, message.last_error)
+        else:
+            message.status = MailStatus.QUEUED
+            message.next_attempt_at = utcnow() + _backoff(message.attempts)
+            outcome = "retry"
+            log.warning("Courriel %s reporté : %s", message.id, message.last_error)
+    db.session.commit()
+    return outcome
+
+
+def _give_back(message_id: int, error: Exception) -> None:
+    """Server unreachable: put a claimed, untried message back in the queue (no attempt counted)."""
+    begin_write_transaction()
+    message = db.session.get(OutboxMessage, message_id)
+    if message.status == MailStatus.SENDING:
+        message.status = MailStatus.QUEUED
+        message.locked_until = None
+        message.next_attempt_at = utcnow() + _backoff(max(message.attempts, 1))
+        message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    db.session.commit()
 
 
 def _is_permanent(error: Exception) -> bool:
