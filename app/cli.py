@@ -16,6 +16,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox)
     app.cli.add_command(worker)
     app.cli.add_command(jobs)
+    from app.auth.cli import referents
+
+    app.cli.add_command(referents)
     from app import demo
 
     demo.init_app(app)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/espace-referent")
 
-from app.auth import routes  # noqa: E402,F401
+from app.auth import jobs, routes  # noqa: E402,F401

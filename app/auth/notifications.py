@@ -1,21 +1,31 @@
 """Account e-mails, queued in the outbox inside the caller's transaction."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 from app.auth import services
 from app.auth.models import Referent
 from app.mail.outbox import queue_mail
 
 
+def _absolute_url(endpoint: str, **values) -> str:
+    """SITE_URL + the route's path: the same link from a request, a job or the command line."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["SITE_URL"] + path
+
+
 def reset_url(referent: Referent) -> str:
     token = services.make_token(referent, current_app.config["SECRET_KEY"], services.RESET_SALT)
-    return url_for("auth.reset_password", token=token, _external=True)
+    return _absolute_url("auth.reset_password", token=token)
 
 
 def invitation_url(referent: Referent) -> str:
     token = services.make_token(referent, current_app.config["SECRET_KEY"], services.INVITATION_SALT)
-    return url_for("auth.accept_invitation", token=token, _external=True)
+    return _absolute_url("auth.accept_invitation", token=token)
 
 
 def queue_password_reset(referent: Referent):

@@ -37,6 +37,7 @@ def admin_required(view):
         require_admin()
         return view(*args, **kwargs)
 
+    wrapped.admin_only = True  # tests/test_backoffice_access.py finds admin routes by this mark
     return wrapped
 
 
