@@ -220,3 +220,28 @@ def test_page_has_no_inline_script_or_style(client):
         assert "style=" not in html
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
         assert not re.search(r"\son[a-z]+=", html)
+
+
+FIELDS = ["structure_type", "departement", "ess_non_profit_purpose", "ess_democratic_governance",
+          "ess_profits_reinvested", "social_utility", "minors"]
+
+
+def test_any_query_gives_a_page_never_a_500(app):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    client = app.test_client()
+    values = st.one_of(st.text(max_size=12), st.sampled_from(["oui", "non", "cooperative", "association", "33", "2A", "fragilite"]))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.sampled_from(FIELDS), values), max_size=10))
+    def check(pairs):
+        for path in ("/eligibilite", "/eligibilite/resultat"):
+            response = client.get(path, query_string=pairs)
+            assert response.status_code == 200
+            html = response.get_data(as_text=True)
+            assert html.count("<h1") == 1
+            if path.endswith("resultat"):
+                assert ("Erreur : " in title(html)) != ("Résultat du test" in title(html))
+
+    check()
