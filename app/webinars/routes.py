@@ -1,8 +1,143 @@
-from flask import render_template
+"""Public webinar pages: listing, details + registration, calendar file, registration management."""
+from __future__ import annotations
 
-from app.webinars import bp
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from app.extensions import db
+from app.formatting import utcnow
+from app.territories import get_departement, normalize_code
+from app.webinars import bp, ical, services
+from app.webinars.forms import ConfirmForm, RegistrationForm
+from app.webinars.models import Registration, RegistrationStatus, Webinar
+
+
+def _registration_or_404(token: str) -> Registration:
+    registration = db.session.scalar(db.select(Registration).filter_by(token=token))
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def _calendar_response(data: bytes, method: str, filename: str) -> Response:
+    response = Response(data, mimetype="text/calendar")
+    response.headers["Content-Type"] = ical.content_type(method)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/webinaires")
 def index():
-    return render_template("public/coming_soon.html", title="Webinaires d'information")
+    code = normalize_code(request.args.get("departement"))
+    departement = get_departement(code) if code else None
+    upcoming, past = services.public_webinars(departement.code if departement else None)
+    return render_template("webinars/index.html", upcoming=upcoming, past=past, departement=departement)
+
+
+@bp.route("/webinaires/<int:webinar_id>", methods=["GET", "POST"])
+def detail(webinar_id: int):
+    webinar = db.get_or_404(Webinar, webinar_id)
+    now = utcnow()
+    form = RegistrationForm()
+    if webinar.registration_open(now) and form.validate_on_submit():
+        data = services.RegistrationData(
+            last_name=form.last_name.data,
+            first_name=form.first_name.data,
+            email=form.email.data,
+            structure_name=form.structure_name.data,
+            structure_type=form.structure_type_enum,
+            departement_code=form.departement.data,
+            role=form.role.data,
+            question=form.question.data or "",
+        )
+        try:
+            registration = services.register(webinar.id, data)
+        except services.AlreadyRegistered as error:
+            services.send_management_link(error.registration)
+            db.session.commit()
+            flash(
+                "Une inscription à ce webinaire existe déjà pour cette adresse électronique. Nous venons de vous "
+                "renvoyer par courriel le lien qui permet de la consulter ou de l'annuler.",
+                "info",
+            )
+            return redirect(url_for("webinars.detail", webinar_id=webinar.id))
+        except services.WebinarError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("webinars.detail", webinar_id=webinar.id))
+        db.session.commit()
+        if registration.status is RegistrationStatus.CONFIRMED:
+            flash(
+                f"Votre inscription est confirmée. Un courriel de confirmation avec l'invitation vient d'être envoyé "
+                f"à {registration.email}.",
+                "success",
+            )
+        else:
+            flash(
+                f"Le webinaire est complet : vous êtes sur la liste d'attente, en position "
+                f"{registration.waiting_position}. Un courriel vient d'être envoyé à {registration.email}.",
+                "success",
+            )
+        return redirect(url_for("webinars.manage", token=registration.token))
+    if request.method == "POST" and not webinar.registration_open(now):
+        flash("Les inscriptions à ce webinaire sont closes.", "error")
+        return redirect(url_for("webinars.detail", webinar_id=webinar.id))
+    confirmed, waiting = services.seat_counts([webinar.id])[webinar.id]
+    card = services.WebinarCard(webinar, confirmed, waiting)
+    return render_template("webinars/detail.html", webinar=webinar, card=card, form=form, now=now)
+
+
+@bp.get("/webinaires/<int:webinar_id>/calendrier.ics")
+def calendar(webinar_id: int):
+    webinar = db.get_or_404(Webinar, webinar_id)
+    data = ical.publish_for(
+        webinar, now=utcnow(), page_url=url_for("webinars.detail", webinar_id=webinar.id, _external=True)
+    )
+    return _calendar_response(data, "PUBLISH", f"webinaire-{webinar.id}.ics")
+
+
+@bp.get("/inscription/<token>")
+def manage(token: str):
+    registration = _registration_or_404(token)
+    webinar = registration.webinar
+    return render_template(
+        "webinars/manage.html",
+        registration=registration,
+        webinar=webinar,
+        can_cancel=services.can_cancel(registration),
+        position=registration.waiting_position,
+    )
+
+
+@bp.get("/inscription/<token>/invitation.ics")
+def invitation(token: str):
+    registration = _registration_or_404(token)
+    if registration.status is not RegistrationStatus.CONFIRMED or registration.webinar.is_cancelled:
+        abort(404)
+    data = ical.request_for(
+        registration.webinar,
+        ical.Attendee(registration.full_name, registration.email),
+        now=utcnow(),
+        page_url=url_for("webinars.manage", token=registration.token, _external=True),
+    )
+    return _calendar_response(data, "REQUEST", "invitation.ics")
+
+
+@bp.route("/inscription/<token>/annuler", methods=["GET", "POST"])
+def cancel(token: str):
+    registration = _registration_or_404(token)
+    form = ConfirmForm()
+    if not services.can_cancel(registration):
+        flash("Cette inscription ne peut plus être annulée en ligne.", "error")
+        return redirect(url_for("webinars.manage", token=token))
+    if form.validate_on_submit():
+        try:
+            services.cancel_registration(registration.id)
+        except services.WebinarError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("webinars.manage", token=token))
+        db.session.commit()
+        flash("Votre inscription est annulée. Un courriel de confirmation vient de vous être envoyé.", "success")
+        return redirect(url_for("webinars.manage", token=token))
+    return render_template("webinars/cancel.html", registration=registration, webinar=registration.webinar, form=form)
