@@ -22,6 +22,9 @@ def init_app(app: Flask) -> None:
     from app import demo
 
     demo.init_app(app)
+    from app import backup
+
+    backup.init_app(app)
 
 
 @click.command("seed-demo")

@@ -1,0 +1,217 @@
+"""``flask backup`` and ``flask restore``: the database and the uploaded files, together.
+
+A backup is one folder ``<BACKUP_FOLDER>/tig-<AAAAMMJJ-HHMMSS>/`` holding:
+
+- ``database.sqlite3`` (SQLite: the online backup API, consistent while the site runs), or
+  ``database.dump`` (PostgreSQL: ``pg_dump --format=custom``, which must be on PATH; otherwise the
+  command prints the equivalent ``pg_dump`` line to run by hand and fails);
+- ``uploads.tar.gz``: the folder ``UPLOAD_FOLDER`` (documents of applications and messages);
+- ``manifest.json``: date, database kind, Alembic revision, sizes and SHA-256 of both files.
+
+``flask restore <folder>`` checks the manifest checksums, then replaces the database content
+(SQLite: backup API in the other direction; PostgreSQL: ``pg_restore --clean --if-exists``) and the
+uploads folder (the current one is kept aside as ``<UPLOAD_FOLDER>.avant-restauration-<date>``).
+Stop the site and the worker before restoring.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.extensions import db
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+@dataclass
+class BackupResult:
+    folder: Path
+    database_file: Path
+    uploads_file: Path
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+def backup_root() -> Path:
+    configured = current_app.config.get("BACKUP_FOLDER")
+    return Path(configured) if configured else Path(current_app.instance_path) / "backups"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def libpq_url(url: sa.engine.URL) -> str:
+    """The SQLAlchemy URL as pg_dump/pg_restore understand it (no driver suffix)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def pg_dump_command(url: sa.engine.URL, target: Path) -> list[str]:
+    return ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}",
+            f"--dbname={libpq_url(url)}"]
+
+
+def _alembic_revision() -> str | None:
+    try:
+        with db.engine.connect() as connection:
+            return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.DBAPIError:
+        return None
+
+
+def create_backup(destination: Path | None = None, now: datetime | None = None) -> BackupResult:
+    now = now or datetime.now(timezone.utc)
+    folder = (destination or backup_root()) / f"tig-{now:%Y%m%d-%H%M%S}"
+    folder.mkdir(parents=True, exist_ok=False)
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        database_file = folder / "database.sqlite3"
+        db.session.remove()
+        source = sqlite3.connect(url.database)
+        target = sqlite3.connect(database_file)
+        try:
+            with target:
+                source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    elif url.get_backend_name() == "postgresql":
+        database_file = folder / "database.dump"
+        command = pg_dump_command(url, database_file)
+        if not shutil.which("pg_dump"):
+            shutil.rmtree(folder)
+            shown = " ".join(pg_dump_command(url.set(password="***") if url.password else url, database_file))
+            raise BackupError(f"pg_dump est introuvable sur ce serveur. Commande à lancer à la main :\n  {shown}")
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(folder)
+            raise BackupError(f"pg_dump a échoué : {result.stderr.strip()}")
+    else:
+        raise BackupError(f"Base de données non prise en charge : {url.get_backend_name()}")
+
+    uploads = Path(current_app.config["UPLOAD_FOLDER"])
+    uploads_file = folder / "uploads.tar.gz"
+    with tarfile.open(uploads_file, "w:gz") as archive:
+        if uploads.is_dir():
+            archive.add(uploads, arcname="uploads")
+    manifest = {
+        "created_at": now.isoformat(),
+        "database": url.get_backend_name(),
+        "alembic_revision": _alembic_revision(),
+        "files": {
+            path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)} for path in (database_file, uploads_file)
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return BackupResult(folder, database_file, uploads_file)
+
+
+def restore_backup(folder: Path, now: datetime | None = None) -> None:
+    now = now or datetime.now(timezone.utc)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise BackupError(f"{folder} n'est pas une sauvegarde (manifest.json absent).")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for name, expected in manifest["files"].items():
+        path = folder / name
+        if not path.is_file() or _sha256(path) != expected["sha256"]:
+            raise BackupError(f"Le fichier {name} de la sauvegarde est absent ou altéré : restauration annulée.")
+    url = db.engine.url
+    if manifest["database"] != url.get_backend_name():
+        raise BackupError(
+            f"Sauvegarde {manifest['database']} et base {url.get_backend_name()} : restauration impossible."
+        )
+
+    if url.get_backend_name() == "postgresql" and not shutil.which("pg_restore"):
+        raise BackupError("pg_restore est introuvable sur ce serveur : installez le client PostgreSQL.")
+
+    # Uploads first, into a staging folder: a bad archive stops everything before the database changes.
+    uploads = Path(current_app.config["UPLOAD_FOLDER"])
+    staging = uploads.parent / f".restauration-{now:%Y%m%d-%H%M%S}"
+    try:
+        with tarfile.open(folder / "uploads.tar.gz", "r:gz") as archive:
+            archive.extractall(staging, filter="data")  # refuses absolute paths, "..", devices, links out
+    except (tarfile.TarError, OSError) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BackupError(f"Archive des fichiers déposés refusée ({error}) : restauration annulée.") from error
+
+    db.session.remove()
+    db.engine.dispose()
+    if url.get_backend_name() == "sqlite":
+        source = sqlite3.connect(folder / "database.sqlite3")
+        target = sqlite3.connect(url.database)
+        try:
+            with target:
+                source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    else:
+        command = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+                   f"--dbname={libpq_url(url)}", str(folder / "database.dump")]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BackupError(f"pg_restore a échoué : {result.stderr.strip()}")
+
+    if uploads.exists():
+        uploads.rename(uploads.parent / f"{uploads.name}.avant-restauration-{now:%Y%m%d-%H%M%S}")
+    restored = staging / "uploads"
+    if restored.is_dir():
+        restored.rename(uploads)
+    else:
+        uploads.mkdir(parents=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+@click.command("backup")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Dossier où créer la sauvegarde (défaut : BACKUP_FOLDER ou instance/backups).")
+@with_appcontext
+def backup_command(dest: Path | None) -> None:
+    """Sauvegarde la base de données et les fichiers déposés."""
+    try:
+        result = create_backup(dest)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Sauvegarde créée : {result.folder}")
+    click.echo(f"  base : {result.database_file.name} ({result.database_file.stat().st_size} octets)")
+    click.echo(f"  fichiers déposés : {result.uploads_file.name} ({result.uploads_file.stat().st_size} octets)")
+
+
+@click.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
+@with_appcontext
+def restore_command(folder: Path, yes: bool) -> None:
+    """Remplace la base et les fichiers déposés par une sauvegarde (arrêtez le site et le worker avant)."""
+    if not yes:
+        click.confirm(
+            "La base de données et les fichiers déposés actuels vont être remplacés. Continuer ?", abort=True
+        )
+    try:
+        restore_backup(folder)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Sauvegarde restaurée depuis {folder}.")
