@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("applications", __name__)
 
-from app.applications import routes  # noqa: E402,F401
+from app.applications import jobs, routes  # noqa: E402,F401
