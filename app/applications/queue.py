@@ -1,0 +1,197 @@
+"""The référents' queue of applications: tabs, filters, search, sorting, pagination.
+
+Explicit arguments only: the caller passes the scope condition (``scope_filter(Application.
+departement_code)`` from the back office) and the current référent's id. A page costs a fixed number
+of queries whatever its size: the tab counts in one query, the total in one, the rows (only the
+columns shown, with the assigned référent's name joined) in one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from app.applications.models import Application, ApplicationStatus
+from app.applications.workflow import FINAL_STATUSES, OPEN_STATUSES
+from app.auth.models import Referent
+from app.eligibility.structures import StructureType
+from app.formatting import paris_to_utc
+
+PER_PAGE = 25
+
+TABS = (
+    ("nouvelles", "Nouvelles"),
+    ("suivies", "Suivies par moi"),
+    ("en-attente", "En attente du demandeur"),
+    ("traitees", "Traitées"),
+    ("toutes", "Toutes"),
+)
+TAB_LABELS = dict(TABS)
+DEFAULT_TAB = "nouvelles"
+
+SORTS = (
+    ("recentes", "Date de dépôt, plus récentes d'abord"),
+    ("anciennes", "Date de dépôt, plus anciennes d'abord"),
+    ("nom", "Nom de la structure (A à Z)"),
+    ("statut", "Statut"),
+)
+DEFAULT_SORT = "recentes"
+
+# Statuses in workflow order, for sorting by status.
+STATUS_ORDER = [s for s in ApplicationStatus if s is not ApplicationStatus.DRAFT]
+
+
+@dataclass
+class QueueFilters:
+    tab: str = DEFAULT_TAB
+    departement: str = ""
+    structure_type: str = ""
+    status: str = ""
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    page: int = 1
+
+    def query_args(self, **changes) -> dict:
+        """URL arguments reproducing these filters (for tabs, sorting, pagination and exports)."""
+        values = {
+            "onglet": self.tab,
+            "departement": self.departement,
+            "type": self.structure_type,
+            "statut": self.status,
+            "du": self.submitted_from.isoformat() if self.submitted_from else "",
+            "au": self.submitted_to.isoformat() if self.submitted_to else "",
+            "q": self.q,
+            "tri": self.sort,
+            "page": self.page,
+        }
+        values.update(changes)
+        defaults = {"onglet": DEFAULT_TAB, "tri": DEFAULT_SORT, "page": 1}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+
+
+@dataclass
+class QueuePage:
+    rows: list = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    per_page: int = PER_PAGE
+
+
+def tab_condition(tab: str, referent_id: int):
+    if tab == "nouvelles":
+        return Application.status == ApplicationStatus.SUBMITTED
+    if tab == "suivies":
+        return sa.and_(Application.assigned_referent_id == referent_id, Application.status.in_(OPEN_STATUSES))
+    if tab == "en-attente":
+        return Application.status == ApplicationStatus.WAITING_APPLICANT
+    if tab == "traitees":
+        return Application.status.in_(FINAL_STATUSES)
+    return sa.true()
+
+
+def _start_of_day_utc(day: date) -> datetime:
+    return paris_to_utc(datetime.combine(day, time.min))
+
+
+def filter_conditions(filters: QueueFilters, scope) -> list:
+    """Everything but the tab: scope, drafts excluded, filters and search."""
+    conditions = [scope, Application.status != ApplicationStatus.DRAFT, Application.submitted_at.is_not(None)]
+    if filters.departement:
+        conditions.append(Application.departement_code == filters.departement)
+    if filters.structure_type:
+        conditions.append(Application.structure_type == StructureType(filters.structure_type))
+    if filters.status:
+        conditions.append(Application.status == ApplicationStatus(filters.status))
+    if filters.submitted_from:
+        conditions.append(Application.submitted_at >= _start_of_day_utc(filters.submitted_from))
+    if filters.submitted_to:
+        conditions.append(Application.submitted_at < _start_of_day_utc(filters.submitted_to + timedelta(days=1)))
+    text = " ".join(filters.q.split())
+    if text:
+        lowered = text.lower()
+        compact = text.replace(" ", "").upper()
+        conditions.append(
+            sa.or_(
+                sa.func.lower(Application.structure_name).contains(lowered, autoescape=True),
+                Application.siret.contains(compact, autoescape=True),
+                Application.rna.contains(compact, autoescape=True),
+                sa.func.upper(Application.reference).contains(compact, autoescape=True),
+            )
+        )
+    return conditions
+
+
+def tab_counts(session, filters: QueueFilters, scope, referent_id: int) -> dict[str, int]:
+    """The count of each tab under the current filters, in one query."""
+    columns = [
+        sa.func.coalesce(sa.func.sum(sa.case((tab_condition(key, referent_id), 1), else_=0)), 0).label(key)
+        for key, _ in TABS
+    ]
+    row = session.execute(sa.select(*columns).where(*filter_conditions(filters, scope))).one()
+    return {key: int(row._mapping[key]) for key, _ in TABS}
+
+
+def _order_by(sort: str) -> list:
+    if sort == "anciennes":
+        return [Application.submitted_at.asc(), Application.id.asc()]
+    if sort == "nom":
+        return [sa.func.lower(Application.structure_name).asc(), Application.id.asc()]
+    if sort == "statut":
+        order = sa.case(*[(Application.status == s, i) for i, s in enumerate(STATUS_ORDER)], else_=len(STATUS_ORDER))
+        return [order.asc(), Application.submitted_at.desc(), Application.id.desc()]
+    return [Application.submitted_at.desc(), Application.id.desc()]
+
+
+ROW_COLUMNS = (
+    Application.id,
+    Application.reference,
+    Application.structure_name,
+    Application.structure_type,
+    Application.siret,
+    Application.rna,
+    Application.departement_code,
+    Application.status,
+    Application.submitted_at,
+    Application.status_changed_at,
+    Application.assigned_referent_id,
+)
+
+
+def queue_select(filters: QueueFilters, scope, referent_id: int, *extra_columns):
+    return (
+        sa.select(*ROW_COLUMNS, Referent.name.label("assigned_name"), *extra_columns)
+        .outerjoin(Referent, Application.assigned_referent_id == Referent.id)
+        .where(*filter_conditions(filters, scope), tab_condition(filters.tab, referent_id))
+        .order_by(*_order_by(filters.sort))
+    )
+
+
+def queue_page(session, filters: QueueFilters, scope, referent_id: int, per_page: int = PER_PAGE) -> QueuePage:
+    total = session.scalar(
+        sa.select(sa.func.count(Application.id)).where(
+            *filter_conditions(filters, scope), tab_condition(filters.tab, referent_id)
+        )
+    ) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, filters.page), pages)
+    rows = session.execute(
+        queue_select(filters, scope, referent_id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return QueuePage(rows=rows, total=total, page=page, pages=pages, per_page=per_page)
+
+
+def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:
+    """Page numbers to show around the current one, ``None`` for an ellipsis: [1, None, 4, 5, 6, None, 12]."""
+    shown = {1, pages, *range(max(1, page - radius), min(pages, page + radius) + 1)}
+    result: list[int | None] = []
+    previous = 0
+    for number in sorted(shown):
+        if number - previous > 1:
+            result.append(None)
+        result.append(number)
+        previous = number
+    return result

@@ -1,0 +1,308 @@
+"""The référents' actions on an application (services: explicit arguments, flush only).
+
+Every action is traced in the history (ApplicationEvent, with its author) and every message meant
+for the applicant is queued in the outbox in the same transaction, with the follow-up link.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from flask import current_app, url_for
+from werkzeug.routing import BuildError
+
+from app.applications.attestation import attestation_filename, attestation_pdf
+from app.applications.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationMessage,
+    ApplicationNote,
+    ApplicationStatus,
+    MessageAuthor,
+)
+from app.applications.workflow import OPEN_STATUSES, Transition, TransitionNotAllowed, get_transition
+from app.auth.models import Referent
+from app.extensions import db
+from app.formatting import utcnow
+from app.mail.outbox import Attachment, queue_mail
+
+
+class ReviewError(Exception):
+    """A référent's action that cannot be done; the message is French, shown as is."""
+
+
+class ReasonRequired(ReviewError):
+    def __init__(self) -> None:
+        super().__init__("Indiquez le motif : il est obligatoire pour cette action et sera communiqué au demandeur.")
+
+
+class EmptyMessage(ReviewError):
+    def __init__(self) -> None:
+        super().__init__("Le message est vide : écrivez le texte à envoyer.")
+
+
+class NothingRequested(ReviewError):
+    def __init__(self) -> None:
+        super().__init__("Cochez au moins une pièce ou décrivez ce qui manque.")
+
+
+class AlreadyAssigned(ReviewError):
+    def __init__(self) -> None:
+        super().__init__("Vous suivez déjà cette candidature.")
+
+
+# --- links and mails ------------------------------------------------------------------------------
+
+def followup_url(application: Application) -> str:
+    """Absolute link to the applicant's follow-up page (works inside and outside a request)."""
+    base = current_app.config["SITE_URL"].rstrip("/")
+    try:
+        path = url_for("applications.followup", token=application.access_token)
+    except (BuildError, RuntimeError):
+        path = f"/suivi/{application.access_token}"
+    return base + path
+
+
+def _mail_applicant(application: Application, subject: str, template: str, **context) -> None:
+    if not application.contact_email:
+        return
+    queue_mail(
+        application.contact_email,
+        subject,
+        template,
+        application_id=application.id,
+        application=application,
+        followup_url=followup_url(application),
+        **context,
+    )
+
+
+# --- history ---------------------------------------------------------------------------------------
+
+def record_event(
+    application: Application,
+    kind: str,
+    actor: Referent | None,
+    detail: str = "",
+    *,
+    from_status: ApplicationStatus | None = None,
+    to_status: ApplicationStatus | None = None,
+    now: datetime | None = None,
+) -> ApplicationEvent:
+    event = ApplicationEvent(
+        application=application,
+        kind=kind,
+        actor_referent_id=actor.id if actor else None,
+        actor_label=actor.name if actor else "Système",
+        detail=detail,
+        from_status=from_status,
+        to_status=to_status,
+        created_at=now or utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def _move(application: Application, transition: Transition, actor: Referent, detail: str, now: datetime) -> ApplicationEvent:
+    event = record_event(
+        application, transition.kind, actor, detail, from_status=application.status, to_status=transition.target, now=now
+    )
+    application.status = transition.target
+    application.status_changed_at = now
+    return event
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+def take(application: Application, referent: Referent, *, now: datetime | None = None) -> None:
+    """Assign the application to me; a new one goes "en instruction" at the same time."""
+    now = now or utcnow()
+    if application.status is ApplicationStatus.SUBMITTED:
+        _move(application, get_transition(application.status, "take"), referent, "Prise en charge", now)
+        application.assigned_referent_id = referent.id
+        _mail_applicant(
+            application,
+            f"Votre candidature {application.reference} est en cours d'instruction",
+            "application_status",
+            headline="Votre candidature est en cours d'instruction.",
+            explanation=(
+                f"{referent.name}, référent territorial du travail d'intérêt général, a commencé l'examen de "
+                "votre dossier. Vous ne pouvez plus modifier vos réponses, mais vous pouvez échanger des "
+                "messages et envoyer des pièces depuis votre page de suivi."
+            ),
+            reason="",
+        )
+    elif application.status in OPEN_STATUSES:
+        if application.assigned_referent_id == referent.id:
+            raise AlreadyAssigned()
+        record_event(application, "assigned", referent, "Suivi repris par ce référent", now=now)
+        application.assigned_referent_id = referent.id
+    else:
+        raise TransitionNotAllowed(application.status, "take")
+    db.session.flush()
+
+
+STATUS_MAILS = {
+    ApplicationStatus.SENT_FOR_DECISION: (
+        "Votre candidature {ref} est transmise pour avis et décision",
+        "Votre candidature est complète et transmise pour avis et décision.",
+        "Le directeur du service pénitentiaire d'insertion et de probation (SPIP) décidera après avoir recueilli "
+        "les avis du procureur de la République, du juge de l'application des peines et du préfet. Ce délai est "
+        "d'au moins un mois. Vous recevrez la décision par courriel.",
+    ),
+    ApplicationStatus.APPROVED: (
+        "Votre structure est habilitée à accueillir des personnes en TIG ({ref})",
+        "Bonne nouvelle : votre structure est habilitée à accueillir des personnes condamnées à un travail d'intérêt général.",
+        "L'attestation jointe liste les postes inscrits sur la liste départementale. Le service pénitentiaire "
+        "d'insertion et de probation vous contactera avant l'arrivée de la première personne.",
+    ),
+    ApplicationStatus.REFUSED: (
+        "Décision sur votre candidature {ref}",
+        "Votre candidature n'a pas reçu d'avis favorable.",
+        "Le motif de la décision figure ci-dessous. Votre référent territorial reste disponible pour en parler "
+        "et, le cas échéant, vous aider à préparer une nouvelle demande.",
+    ),
+    ApplicationStatus.CLOSED: (
+        "Votre candidature {ref} est classée sans suite",
+        "Votre candidature est classée sans suite.",
+        "Le motif figure ci-dessous. Vous pouvez déposer une nouvelle candidature à tout moment.",
+    ),
+    ApplicationStatus.IN_REVIEW: (
+        "Votre candidature {ref} est de nouveau en cours d'instruction",
+        "Votre candidature a été rouverte et se trouve de nouveau en cours d'instruction.",
+        "Le motif de la réouverture figure ci-dessous.",
+    ),
+}
+
+
+def apply_action(
+    application: Application, action: str, referent: Referent, reason: str = "", *, now: datetime | None = None
+) -> Transition:
+    """Any workflow action but the complements request (which has its own service and form)."""
+    transition = get_transition(application.status, action)
+    if transition.has_own_form:
+        raise TransitionNotAllowed(application.status, action)
+    if action == "take":
+        take(application, referent, now=now)
+        return transition
+    reason = (reason or "").strip()
+    if transition.reason_required and not reason:
+        raise ReasonRequired()
+    now = now or utcnow()
+    _move(application, transition, referent, reason, now)
+    if application.assigned_referent_id is None:
+        application.assigned_referent_id = referent.id
+
+    attachments: list[Attachment] = []
+    if transition.is_decision:
+        application.decision_reason = reason
+        application.decided_at = now
+        application.decided_by_id = referent.id
+        application.decided_by = referent
+        if transition.target is ApplicationStatus.APPROVED:
+            attachments.append(
+                Attachment(attestation_filename(application), "application/pdf", attestation_pdf(application))
+            )
+    elif action == "reopen":
+        application.decision_reason = None
+        application.decided_at = None
+        application.decided_by_id = None
+
+    if transition.target in STATUS_MAILS and (transition.is_decision or action in ("reopen", "send_for_decision")):
+        subject, headline, explanation = STATUS_MAILS[transition.target]
+        _mail_applicant(
+            application,
+            subject.format(ref=application.reference),
+            "application_status",
+            attachments=attachments,
+            headline=headline,
+            explanation=explanation,
+            reason=reason,
+        )
+    db.session.flush()
+    return transition
+
+
+def request_complements(
+    application: Application,
+    referent: Referent,
+    items: Sequence[str],
+    body: str = "",
+    *,
+    now: datetime | None = None,
+) -> ApplicationMessage:
+    """Ask the applicant for what is missing: a message with the checklist, status "en attente du
+    demandeur" (a further request while already waiting keeps that status)."""
+    items = [item.strip() for item in items if item and item.strip()]
+    if not items:
+        raise NothingRequested()
+    now = now or utcnow()
+    if application.status is ApplicationStatus.IN_REVIEW:
+        _move(application, get_transition(application.status, "request_complements"), referent, "\n".join(items), now)
+    elif application.status is ApplicationStatus.WAITING_APPLICANT:
+        record_event(application, "complements_requested", referent, "\n".join(items), now=now)
+    else:
+        raise TransitionNotAllowed(application.status, "request_complements")
+    if application.assigned_referent_id is None:
+        application.assigned_referent_id = referent.id
+    message = ApplicationMessage(
+        application=application,
+        author=MessageAuthor.REFERENT,
+        referent_id=referent.id,
+        body=body.strip() or "Pour poursuivre l'instruction de votre candidature, merci de nous transmettre les éléments suivants.",
+        requested_items=items,
+        created_at=now,
+    )
+    db.session.add(message)
+    _mail_applicant(
+        application,
+        f"Candidature {application.reference} : des compléments sont nécessaires",
+        "application_complements",
+        message=message,
+        items=items,
+        referent=referent,
+    )
+    db.session.flush()
+    return message
+
+
+def send_message(
+    application: Application, referent: Referent, body: str, *, now: datetime | None = None
+) -> ApplicationMessage:
+    """A message to the applicant (attachments are linked to it by the caller after storing them)."""
+    body = (body or "").strip()
+    if not body:
+        raise EmptyMessage()
+    if application.status is ApplicationStatus.DRAFT:
+        raise ReviewError("Cette candidature n'a pas encore été déposée.")
+    now = now or utcnow()
+    message = ApplicationMessage(
+        application=application, author=MessageAuthor.REFERENT, referent_id=referent.id, body=body, created_at=now
+    )
+    db.session.add(message)
+    record_event(application, "message", referent, "Message envoyé au demandeur", now=now)
+    db.session.flush()
+    return message
+
+
+def notify_message(application: Application, message: ApplicationMessage, referent: Referent) -> None:
+    """Email the applicant about a référent's message (after its attachments are linked)."""
+    _mail_applicant(
+        application,
+        f"Nouveau message à propos de votre candidature {application.reference}",
+        "application_message",
+        message=message,
+        referent=referent,
+    )
+
+
+def add_note(application: Application, referent: Referent, body: str, *, now: datetime | None = None) -> ApplicationNote:
+    """A private note, never shown to the applicant."""
+    body = (body or "").strip()
+    if not body:
+        raise ReviewError("La note est vide : écrivez son texte.")
+    note = ApplicationNote(application=application, referent_id=referent.id, body=body, created_at=now or utcnow())
+    db.session.add(note)
+    record_event(application, "note", referent, "Note interne ajoutée", now=now)
+    db.session.flush()
+    return note

@@ -1,0 +1,118 @@
+"""Forms of the référents' review of applications."""
+from __future__ import annotations
+
+from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.applications.models import ApplicationStatus
+from app.applications.queue import SORTS
+from app.eligibility.structures import structure_type_choices
+from app.forms import BaseForm, MultiCheckboxField
+from app.territories import get_departement
+
+
+class QueueFilterForm(BaseForm):
+    """GET form of the queue (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    onglet = HiddenField()
+    q = StringField(
+        "Rechercher",
+        validators=[Optional(), Length(max=200)],
+        description="Nom de la structure, SIRET, RNA ou référence (ex. : TIG-2026-000123)",
+    )
+    departement = SelectField("Département", validators=[Optional()])
+    type_structure = SelectField("Type de structure", validators=[Optional()])
+    statut = SelectField("Statut", validators=[Optional()])
+    du = DateField(
+        "Déposée à partir du", validators=[Optional()], description="Format attendu : jj/mm/aaaa",
+        format=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    au = DateField(
+        "Déposée jusqu'au", validators=[Optional()], description="Format attendu : jj/mm/aaaa",
+        format=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    tri = SelectField("Trier par", choices=list(SORTS), validators=[Optional()])
+
+    def __init__(self, departement_codes: list[str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        departements = [get_departement(code) for code in departement_codes]
+        self.departement.choices = [("", "Tous mes départements")] + [
+            (d.code, d.label) for d in departements if d is not None
+        ]
+        self.type_structure.choices = structure_type_choices(blank="Tous les types")
+        self.statut.choices = [("", "Tous les statuts")] + [
+            (s.value, s.label) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT
+        ]
+        for date_field in (self.du, self.au):
+            date_field.widget.input_type = "date"
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for date_field in (self.du, self.au):
+            if date_field.process_errors:
+                date_field.errors = ["Saisissez une date valide, par exemple 31/01/2026."]
+        return valid
+
+    def validate_au(self, field):
+        if field.data and self.du.data and field.data < self.du.data:
+            raise ValidationError("La date de fin doit être postérieure ou égale à la date de début (ex. : du 01/01/2026 au 31/01/2026).")
+
+
+class ReasonForm(BaseForm):
+    reason = TextAreaField(
+        "Motif",
+        validators=[DataRequired(message="Indiquez le motif : il est obligatoire et sera communiqué au demandeur."), Length(max=5000)],
+        description="Il figure dans le courriel envoyé au demandeur et dans l'historique.",
+    )
+
+
+class ActionForm(BaseForm):
+    """An action without reason: the CSRF token only."""
+
+
+class ComplementsForm(BaseForm):
+    documents = MultiCheckboxField("Pièces à fournir", validators=[Optional()])
+    other_items = TextAreaField(
+        "Autres éléments demandés",
+        validators=[Optional(), Length(max=3000)],
+        description="Un élément par ligne, par exemple : horaires précis du poste d'agent d'entretien.",
+    )
+    body = TextAreaField(
+        "Message au demandeur",
+        validators=[Optional(), Length(max=5000)],
+        description="Il accompagne la liste dans le courriel et sur la page de suivi.",
+    )
+
+    def items(self) -> list[str]:
+        labels = dict(self.documents.choices)
+        chosen = [labels[key] for key in self.documents.data or [] if key in labels]
+        others = [line.strip(" -•\t") for line in (self.other_items.data or "").splitlines()]
+        return chosen + [line for line in others if line]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.items():
+            self.documents.errors = list(self.documents.errors) + [
+                "Cochez au moins une pièce ou décrivez ce qui manque dans « Autres éléments demandés »."
+            ]
+            return False
+        return valid
+
+
+class MessageForm(BaseForm):
+    body = TextAreaField(
+        "Votre message",
+        validators=[DataRequired(message="Écrivez le message à envoyer au demandeur."), Length(max=5000)],
+    )
+    attachments = MultipleFileField("Pièces jointes", validators=[Optional()])
+
+
+class NoteForm(BaseForm):
+    note = TextAreaField(
+        "Note interne",
+        validators=[DataRequired(message="Écrivez le texte de la note."), Length(max=5000)],
+        description="Visible uniquement par les référents, jamais par le demandeur.",
+    )

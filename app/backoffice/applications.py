@@ -1,0 +1,426 @@
+"""The référents' review of applications: queue, detail, actions, messages, notes, documents,
+attestation and exports. Thin views: form → service (app.applications.review) → flash → redirect.
+
+Scope: every query goes through ``scope_filter`` and every id through ``get_in_scope_or_404``: an
+application of another département does not exist for the référent (404).
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy.orm import selectinload
+
+import sqlalchemy as sa
+
+from app.applications import review
+from app.applications.attestation import AttestationUnavailable, attestation_filename, attestation_pdf
+from app.applications.exports import row_values, to_csv, to_xlsx
+from app.applications.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationMessage,
+    ApplicationNote,
+    ApplicationPost,
+    ApplicationStatus,
+    DocumentSource,
+)
+from app.applications.queue import (
+    DEFAULT_SORT,
+    DEFAULT_TAB,
+    SORTS,
+    TAB_LABELS,
+    TABS,
+    QueueFilters,
+    page_window,
+    queue_page,
+    queue_select,
+    tab_counts,
+)
+from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
+from app.backoffice import bp
+from app.backoffice.access import current_referent, get_in_scope_or_404, scope_filter
+from app.backoffice.application_forms import (
+    ActionForm,
+    ComplementsForm,
+    MessageForm,
+    NoteForm,
+    QueueFilterForm,
+    ReasonForm,
+)
+from app.extensions import db
+from app.formatting import utcnow
+from app.territories import all_departements
+
+
+def _scope():
+    return scope_filter(Application.departement_code)
+
+
+def _my_departement_codes() -> list[str]:
+    referent = current_referent()
+    if referent.is_admin:
+        return [d.code for d in all_departements()]
+    return referent.departement_codes
+
+
+def _filters_from_request() -> tuple[QueueFilterForm, QueueFilters]:
+    form = QueueFilterForm(_my_departement_codes(), formdata=request.args or None)
+    filters = QueueFilters()
+    tab = request.args.get("onglet", DEFAULT_TAB)
+    filters.tab = tab if tab in TAB_LABELS else DEFAULT_TAB
+    form.onglet.data = filters.tab
+    try:
+        filters.page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        filters.page = 1
+    if request.args:
+        form.validate()
+    # Only valid values reach the query; invalid ones are shown as errors next to their field.
+    if not form.q.errors:
+        filters.q = (form.q.data or "").strip()
+    for name, attribute in (("departement", "departement"), ("type_structure", "structure_type"), ("statut", "status")):
+        field = getattr(form, name)
+        if field.data and not field.errors and field.data in dict(field.choices):
+            setattr(filters, attribute, field.data)
+    if not form.du.errors:
+        filters.submitted_from = form.du.data
+    if not form.au.errors:
+        filters.submitted_to = form.au.data
+    filters.sort = form.tri.data if form.tri.data in dict(SORTS) else DEFAULT_SORT
+    form.tri.data = filters.sort
+    return form, filters
+
+
+@bp.get("/candidatures")
+def applications_queue():
+    form, filters = _filters_from_request()
+    referent = current_referent()
+    counts = tab_counts(db.session, filters, _scope(), referent.id)
+    page = queue_page(db.session, filters, _scope(), referent.id)
+    return render_template(
+        "backoffice/applications/queue.html",
+        form=form,
+        filters=filters,
+        tabs=TABS,
+        counts=counts,
+        page=page,
+        window=page_window(page.page, page.pages),
+    )
+
+
+def _export_rows(filters: QueueFilters):
+    posts_count = (
+        sa.select(sa.func.count(ApplicationPost.id))
+        .where(ApplicationPost.application_id == Application.id)
+        .correlate(Application)
+        .scalar_subquery()
+        .label("posts_count")
+    )
+    select = queue_select(
+        filters,
+        _scope(),
+        current_referent().id,
+        Application.contact_first_name,
+        Application.contact_last_name,
+        Application.contact_email,
+        Application.contact_phone,
+        posts_count,
+    )
+    return [row_values(row) for row in db.session.execute(select)]
+
+
+def _export_name(extension: str) -> str:
+    return f"candidatures-{utcnow():%Y-%m-%d}.{extension}"
+
+
+@bp.get("/candidatures/export.csv")
+def applications_export_csv():
+    _form, filters = _filters_from_request()
+    data = to_csv(_export_rows(filters))
+    response = current_app.response_class(data, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/candidatures/export.xlsx")
+def applications_export_xlsx():
+    _form, filters = _filters_from_request()
+    data = to_xlsx(_export_rows(filters))
+    response = current_app.response_class(
+        data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{_export_name("xlsx")}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- detail ------------------------------------------------------------------------------------------
+
+def _get_application(application_id: int) -> Application:
+    application = get_in_scope_or_404(Application, application_id, lambda a: a.departement_code)
+    if application.status is ApplicationStatus.DRAFT:
+        abort(404)  # drafts belong to the applicant until submitted
+    return application
+
+
+def _load_detail(application_id: int) -> Application:
+    """The application with everything the page shows, in a bounded number of queries."""
+    _get_application(application_id)
+    return db.session.scalars(
+        sa.select(Application)
+        .where(Application.id == application_id)
+        .options(
+            selectinload(Application.posts),
+            selectinload(Application.documents),
+            selectinload(Application.events),
+            selectinload(Application.messages).selectinload(ApplicationMessage.attachments),
+            selectinload(Application.messages).selectinload(ApplicationMessage.referent),
+            selectinload(Application.notes).selectinload(ApplicationNote.referent),
+            selectinload(Application.assigned_referent),
+            selectinload(Application.decided_by),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _complements_form(application: Application, formdata=None) -> ComplementsForm:
+    form = ComplementsForm(formdata=formdata)
+    choices = []
+    if application.structure_type is not None:
+        try:
+            from app.eligibility.documents import required_documents
+
+            choices = [(d.key, d.label) for d in required_documents(application.structure_type, application.departement_code)]
+        except ImportError:  # pragma: no cover - the documents contract ships with the eligibility feature
+            choices = []
+    form.documents.choices = choices
+    return form
+
+
+def _render_detail(application: Application, status: int = 200, **forms):
+    referent = current_referent()
+    transitions = allowed_transitions(application.status)
+    social_purposes = {}
+    try:
+        from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES
+
+        social_purposes = SOCIAL_UTILITY_PURPOSES
+    except ImportError:  # pragma: no cover
+        pass
+    context = dict(
+        application=application,
+        transitions=transitions,
+        action_form=ActionForm(),
+        message_form=forms.get("message_form") or MessageForm(),
+        note_form=forms.get("note_form") or NoteForm(),
+        # "Suivre" an open application someone else (or nobody) follows; a new one is taken by the workflow.
+        can_take=application.status in OPEN_STATUSES
+        and application.status is not ApplicationStatus.SUBMITTED
+        and application.assigned_referent_id != referent.id,
+        social_purposes=social_purposes,
+        documents_by_kind=_documents_by_kind(application),
+        form_has_errors=any(f.errors for f in forms.values() if f is not None),
+        requirement_labels=_requirement_labels(application),
+    )
+    return render_template("backoffice/applications/detail.html", **context), status
+
+
+def _requirement_labels(application: Application) -> dict[str, str]:
+    labels = {"piece_jointe": "Pièce jointe à un message"}
+    if application.structure_type is not None:
+        try:
+            from app.eligibility.documents import required_documents
+
+            labels.update({d.key: d.label for d in required_documents(application.structure_type, application.departement_code)})
+        except ImportError:  # pragma: no cover
+            pass
+    return labels
+
+
+def _documents_by_kind(application: Application) -> list[ApplicationDocument]:
+    return [d for d in application.documents if d.message_id is None]
+
+
+@bp.get("/candidatures/<int:application_id>")
+def application_detail(application_id: int):
+    return _render_detail(_load_detail(application_id))
+
+
+def _back(application: Application, anchor: str = ""):
+    return redirect(url_for("backoffice.application_detail", application_id=application.id) + (f"#{anchor}" if anchor else ""))
+
+
+@bp.post("/candidatures/<int:application_id>/prendre-en-charge")
+def application_take(application_id: int):
+    application = _get_application(application_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        review.take(application, current_referent())
+    except (review.ReviewError, TransitionNotAllowed) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(application)
+    db.session.commit()
+    flash("Vous suivez désormais cette candidature.", "success")
+    return _back(application)
+
+
+@bp.route("/candidatures/<int:application_id>/actions/<action>", methods=["GET", "POST"])
+def application_action(application_id: int, action: str):
+    application = _get_application(application_id)
+    try:
+        transition = get_transition(application.status, action)
+    except TransitionNotAllowed as error:
+        flash(str(error), "error")
+        return _back(application)
+    if transition.has_own_form:
+        return redirect(url_for("backoffice.application_complements", application_id=application.id))
+    form = ReasonForm() if transition.reason_required else ActionForm()
+    if request.method == "GET":
+        if not transition.reason_required:
+            return _back(application)
+        return render_template(
+            "backoffice/applications/action.html", application=application, transition=transition, form=form
+        )
+    if not form.validate_on_submit():
+        if not transition.reason_required:
+            abort(400)
+        return render_template(
+            "backoffice/applications/action.html", application=application, transition=transition, form=form
+        )
+    reason = form.reason.data if transition.reason_required else ""
+    try:
+        review.apply_action(application, action, current_referent(), reason)
+    except (review.ReviewError, TransitionNotAllowed) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(application)
+    db.session.commit()
+    flash(f"C'est fait : la candidature est désormais « {application.status.label} ».", "success")
+    return _back(application)
+
+
+@bp.route("/candidatures/<int:application_id>/complements", methods=["GET", "POST"])
+def application_complements(application_id: int):
+    application = _get_application(application_id)
+    if application.status not in (ApplicationStatus.IN_REVIEW, ApplicationStatus.WAITING_APPLICANT):
+        flash(
+            f"Impossible de demander des compléments pour une candidature au statut « {application.status.label} ».",
+            "error",
+        )
+        return _back(application)
+    form = _complements_form(application, formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            review.request_complements(application, current_referent(), form.items(), form.body.data or "")
+        except (review.ReviewError, TransitionNotAllowed) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _back(application)
+        db.session.commit()
+        flash("La demande de compléments est envoyée au demandeur : la candidature est en attente de sa réponse.", "success")
+        return _back(application, "messages")
+    return render_template("backoffice/applications/complements.html", application=application, form=form)
+
+
+@bp.post("/candidatures/<int:application_id>/messages")
+def application_message(application_id: int):
+    application = _get_application(application_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _render_detail(_load_detail(application_id), message_form=form)
+    referent = current_referent()
+    from app.applications.uploads import UploadRefused, delete_stored, has_file, store_upload
+
+    stored = []
+    folder = current_app.config["UPLOAD_FOLDER"]
+    try:
+        for storage in form.attachments.data or []:
+            if has_file(storage):
+                stored.append(store_upload(storage, folder, current_app.config["UPLOAD_MAX_BYTES"]))
+    except UploadRefused as error:
+        for item in stored:
+            delete_stored(folder, item.stored_name)
+        form.attachments.errors = [str(error)]
+        return _render_detail(_load_detail(application_id), message_form=form)
+    try:
+        message = review.send_message(application, referent, form.body.data)
+        for item in stored:
+            db.session.add(
+                ApplicationDocument(
+                    application=application,
+                    message=message,
+                    kind="piece_jointe",
+                    original_filename=item.original_filename,
+                    stored_name=item.stored_name,
+                    content_type=item.content_type,
+                    size_bytes=item.size_bytes,
+                    sha256=item.sha256,
+                    source=DocumentSource.REFERENT,
+                )
+            )
+        db.session.flush()
+        review.notify_message(application, message, referent)
+    except review.ReviewError as error:
+        db.session.rollback()
+        for item in stored:
+            delete_stored(folder, item.stored_name)
+        flash(str(error), "error")
+        return _back(application)
+    db.session.commit()
+    flash("Votre message est envoyé : le demandeur le reçoit par courriel avec le lien de sa page de suivi.", "success")
+    return _back(application, "messages")
+
+
+@bp.post("/candidatures/<int:application_id>/notes")
+def application_note(application_id: int):
+    application = _get_application(application_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _render_detail(_load_detail(application_id), note_form=form)
+    review.add_note(application, current_referent(), form.note.data)
+    db.session.commit()
+    flash("La note interne est enregistrée.", "success")
+    return _back(application, "notes")
+
+
+@bp.get("/candidatures/<int:application_id>/documents/<int:document_id>")
+def application_document(application_id: int, document_id: int):
+    application = _get_application(application_id)
+    document = db.session.get(ApplicationDocument, document_id)
+    if document is None or document.application_id != application.id:
+        abort(404)
+    from app.applications.uploads import stored_path
+
+    try:
+        path = stored_path(current_app.config["UPLOAD_FOLDER"], document.stored_name)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.original_filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/candidatures/<int:application_id>/attestation.pdf")
+def application_attestation(application_id: int):
+    application = _get_application(application_id)
+    try:
+        data = attestation_pdf(application)
+    except AttestationUnavailable:
+        abort(404)
+    response = current_app.response_class(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{attestation_filename(application)}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
