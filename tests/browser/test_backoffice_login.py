@@ -1,0 +1,118 @@
+"""Back-office login in Chromium: fields found by their labels, wrong password, TOTP enrolment and
+login with a code, logout, an administrator inviting a référent; axe-core on every page visited."""
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+
+from tests.browser.conftest import axe_check
+
+PASSWORD = "mot-de-passe-navigateur"
+
+
+@pytest.fixture
+def account(live_app):
+    """A fresh référent of the live database (the demo accounts stay untouched)."""
+    from app.extensions import db
+    from tests.factories import make_referent
+
+    email = f"navigateur.{time.time_ns()}@justice.fr"
+    with live_app.app_context():
+        make_referent(email=email, name="Inès Navigateur", departements=("33", "24"), password=PASSWORD)
+        db.session.commit()
+        db.session.remove()
+    return email
+
+
+def login(page, live_server, email, password):
+    page.goto(live_server + "/espace-referent/connexion")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_login_wrong_password_then_success_and_logout(page, live_server, account):
+    page.goto(live_server + "/espace-referent/")
+    assert "/espace-referent/connexion" in page.url  # anonymous: sent to the login page
+    assert page.locator("h1").inner_text() == "Connexion à l'espace référent"
+    axe_check(page)
+
+    login(page, live_server, account, "pas le bon mot de passe")
+    assert page.title().startswith("Erreur : ")
+    assert page.get_by_role("alert").first.inner_text().count("Adresse électronique ou mot de passe incorrect") >= 1
+    assert page.get_by_label("Adresse électronique").input_value() == account  # kept
+    axe_check(page)
+
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    assert page.url == live_server + "/espace-referent/"
+    assert page.locator("h1").inner_text() == "Tableau de bord"
+    assert page.get_by_role("link", name="Tableau de bord", exact=True).get_attribute("aria-current") == "page"
+    assert page.get_by_role("link", name="Comptes", exact=True).count() == 0  # not an administrator
+    axe_check(page)
+    assert page.console_problems == []
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    assert "/espace-referent/connexion" in page.url
+    assert "Vous êtes déconnecté" in page.get_by_role("status").first.inner_text()
+    axe_check(page)
+    page.goto(live_server + "/espace-referent/mon-compte")
+    assert "/espace-referent/connexion?next=/espace-referent/mon-compte" in page.url
+
+
+def test_totp_enrolment_and_login_with_code(page, live_server, account):
+    login(page, live_server, account, PASSWORD)
+    page.get_by_role("link", name="Mon compte", exact=True).click()
+    assert page.locator("h1").inner_text() == "Mon compte"
+    axe_check(page)
+
+    page.get_by_role("link", name="Activer la double authentification").click()
+    assert page.locator("h1").inner_text() == "Activer la double authentification"
+    axe_check(page)
+    secret = re.sub(r"\s", "", page.locator("#cle-secrete").inner_text())
+    page.get_by_label("Code de vérification").fill("000000")
+    page.get_by_role("button", name="Activer").click()
+    assert page.title().startswith("Erreur : ")
+    axe_check(page)
+    page.get_by_label("Code de vérification").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Activer").click()
+    assert page.locator("h1").inner_text() == "Mon compte"
+    assert "La double authentification est activée" in page.get_by_role("status").first.inner_text()
+    axe_check(page)
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    login(page, live_server, account, PASSWORD)
+    assert page.locator("h1").inner_text() == "Code de vérification"
+    axe_check(page)
+    page.get_by_label("Code de vérification").fill(pyotp.TOTP(secret).at(time.time() + 30))  # next step: no replay
+    page.get_by_role("button", name="Valider").click()
+    assert page.locator("h1").inner_text() == "Tableau de bord"
+
+
+def test_admin_invites_a_referent(page, live_server):
+    login(page, live_server, "admin.tig@justice.fr", "demo-admin-national")
+    page.get_by_role("link", name="Comptes", exact=True).click()
+    assert page.locator("h1").inner_text() == "Comptes"
+    axe_check(page)
+    page.get_by_role("link", name="Inviter un référent").click()
+    axe_check(page)
+    page.get_by_role("button", name="Créer le compte et envoyer l'invitation").click()
+    assert page.title().startswith("Erreur : ")
+    axe_check(page)
+    email = f"invite.{time.time_ns()}@justice.fr"
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Nom et prénom").fill("Jules Invité")
+    page.get_by_label("33 – Gironde").check(force=True)  # DSFR draws the box on the label
+    page.get_by_role("button", name="Créer le compte et envoyer l'invitation").click()
+    assert page.locator("h1").inner_text() == "Comptes"
+    assert email in page.get_by_role("status").first.inner_text()
+    assert page.get_by_role("cell", name=email).count() == 1
+    page.get_by_role("link", name="Modifier le compte de Jules Invité").click()
+    assert page.locator("h1").inner_text() == "Compte de Jules Invité"
+    axe_check(page)
+    page.get_by_role("button", name="Désactiver le compte").click()
+    assert "est désactivé" in page.get_by_role("status").first.inner_text()
+    axe_check(page)
