@@ -305,7 +305,7 @@ def _posts_step(application, step_, number, editing):
                 post_form.validate()
                 for tutor_form in tutor_forms:
                     tutor_form.validate()
-        errors = _post_errors(forms)
+    errors = _post_errors(forms)
     return render_template(
         "applications/step_posts.html",
         form=form,
