@@ -1,0 +1,128 @@
+"""Webinars in Chromium: list → details → registration by labels (an error corrected) → management
+page → cancellation; the back-office screens of a référent. axe-core on every page visited."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.browser.conftest import axe_check
+
+PASSWORD = "mot-de-passe-webinaires"
+
+
+def test_register_correct_an_error_manage_and_cancel(page, live_server):
+    page.goto(live_server + "/webinaires")
+    assert page.locator("h1").inner_text() == "Webinaires d'information"
+    assert page.get_by_text("Complet — liste d'attente").count() >= 1
+    assert page.get_by_text("(heure de Paris)").count() >= 4
+    axe_check(page)
+
+    page.get_by_role("link", name="Le TIG dans les entreprises de l'économie sociale et solidaire du Nord").click()
+    assert page.locator("h1").inner_text().startswith("Le TIG dans les entreprises")
+    axe_check(page)
+
+    email = f"camille.{time.time_ns()}@exemple.fr"
+    page.get_by_label("Nom", exact=True).fill("Durand")
+    page.get_by_label("Prénom").fill("Camille")
+    page.get_by_label(re.compile(r"^Adresse électronique")).fill(email)
+    page.get_by_label("Confirmation de l'adresse électronique").fill("faute." + email)
+    page.get_by_label("Votre fonction").fill("Directrice")
+    page.get_by_label("Nom de la structure").fill("Coopérative du Hainaut")
+    page.get_by_label("Type de structure").select_option(label="Coopérative")
+    page.get_by_label("Département de la structure").select_option("59")
+    page.get_by_label("Une question pour les intervenants").fill("Quel encadrement faut-il prévoir ?")
+    page.get_by_role("button", name="M'inscrire").click()
+
+    assert page.title().startswith("Erreur : ")
+    summary = page.locator("#resume-erreurs")
+    assert "Les deux adresses électroniques ne sont pas identiques." in summary.inner_text()
+    assert "Cochez cette case pour vous inscrire." in summary.inner_text()
+    assert page.get_by_label("Nom de la structure").input_value() == "Coopérative du Hainaut"  # nothing lost
+    assert page.get_by_label("Type de structure").input_value() == "cooperative"
+    axe_check(page)
+
+    page.get_by_label("Confirmation de l'adresse électronique").fill(email)
+    page.get_by_label("J'accepte que mes données").check(force=True)  # DSFR draws the box on the label
+    page.get_by_role("button", name="M'inscrire").click()
+
+    assert re.search(r"/inscription/[\w-]+(#.*)?$", page.url)
+    assert page.locator("h1").inner_text() == "Mon inscription au webinaire"
+    assert page.get_by_text("Votre inscription est confirmée").first.is_visible()
+    assert page.get_by_role("link", name="Télécharger l'invitation (.ics)").is_visible()
+    axe_check(page)
+
+    page.get_by_role("link", name="Annuler mon inscription").click()
+    assert page.locator("h1").inner_text() == "Annuler mon inscription"
+    axe_check(page)
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    assert page.get_by_text("Votre inscription est annulée").first.is_visible()
+    axe_check(page)
+
+
+def test_full_webinar_offers_the_waiting_list(page, live_server):
+    page.goto(live_server + "/webinaires")
+    page.get_by_role("link", name=re.compile("Devenir structure d'accueil TIG")).first.click()
+    assert page.get_by_role("button", name="M'inscrire sur la liste d'attente").is_visible()
+    axe_check(page)
+
+
+@pytest.fixture
+def referent(live_app):
+    from app.extensions import db
+    from tests.factories import make_referent
+
+    email = f"webinaires.{time.time_ns()}@justice.fr"
+    with live_app.app_context():
+        make_referent(email=email, name="Référente Webinaires", departements=("33", "24"), password=PASSWORD)
+        db.session.commit()
+        db.session.remove()
+    return email
+
+
+def test_backoffice_webinar_screens(page, live_server, referent):
+    page.goto(live_server + "/espace-referent/connexion")
+    page.get_by_label("Adresse électronique").fill(referent)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+
+    page.goto(live_server + "/espace-referent/webinaires")
+    assert page.locator("h1").inner_text() == "Webinaires"
+    assert page.get_by_text("Le TIG dans les entreprises de l'économie sociale et solidaire du Nord").count() == 0
+    axe_check(page)
+
+    page.get_by_role("link", name=re.compile("Devenir structure d'accueil TIG")).click()
+    assert page.get_by_role("link", name=re.compile("Liste d'attente")).is_visible()
+    axe_check(page)
+    page.get_by_role("link", name=re.compile("Liste d'attente")).click()
+    assert page.locator("tbody tr").count() == 2
+    axe_check(page)
+
+    page.get_by_role("link", name="Historique des courriels").click()
+    assert page.locator("h1").inner_text() == "Courriels du webinaire"
+    axe_check(page)
+    page.go_back()
+
+    page.get_by_role("link", name="Modifier").click()
+    assert page.locator("h1").inner_text() == "Modifier le webinaire"
+    axe_check(page)
+    page.get_by_label("Nombre de places").fill("0")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    assert page.title().startswith("Erreur : ")
+    axe_check(page)
+    page.get_by_label("Nombre de places").fill("13")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    assert page.get_by_text("Les modifications sont enregistrées.").is_visible()
+
+    page.get_by_role("button", name="Attribuer la place libre à la liste d'attente").click()
+    assert page.get_by_text("a reçu une place").is_visible()
+    axe_check(page)
+
+    page.get_by_role("link", name="Annuler le webinaire").click()
+    assert page.locator("h1").inner_text() == "Annuler le webinaire"
+    axe_check(page)
+
+    page.goto(live_server + "/espace-referent/webinaires/nouveau")
+    assert page.get_by_label("Départements concernés").input_value() == "24, 33"
+    axe_check(page)
