@@ -105,6 +105,9 @@ class Config:
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
     # Where `flask backup` writes (default: instance/backups).
     BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER")
+    # Gzip copies of static and DSFR assets, made on first request or by `flask assets compress`
+    # (default: instance/static-cache; must be writable by the app).
+    STATIC_CACHE_FOLDER = os.environ.get("STATIC_CACHE_FOLDER")
 
 
 class DevelopmentConfig(Config):
