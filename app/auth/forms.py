@@ -101,9 +101,14 @@ class ReferentForm(BaseForm):
     name = StringField("Nom et prénom", validators=[DataRequired("Saisissez le nom et le prénom."), Length(max=200)])
     departements = MultiCheckboxField(
         "Départements suivis",
-        description="Le référent voit les candidatures et les webinaires de ces départements. Un administrateur national les voit tous.",
+        description="Au moins un pour un référent : il voit les candidatures et les webinaires de ces départements. "
+        "Un administrateur national les voit tous.",
     )
     is_admin = BooleanField("Administrateur national (voit tous les départements et gère les comptes)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.departements.flags.required = True  # required unless admin (checked below): no "(optionnel)"
 
     def validate_departements(self, field):
         if not field.data and not self.is_admin.data:
