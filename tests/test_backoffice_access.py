@@ -129,3 +129,62 @@ def test_in_scope_with_several_departements(app, db):
     with app.test_request_context():
         g.referent = make_referent(departements=("33",))
         assert access.in_scope(["24", "33"]) and not access.in_scope(["59", "62"]) and not access.in_scope(None)
+
+
+# --- scope on every route carrying an application or webinar id -------------------------------
+# Walks the URL map: a route added later with <application_id> or <webinar_id> is covered as well.
+SCOPED_ARGUMENTS = {"application_id", "webinar_id"}
+# GET routes that answer 404 in scope too while the object is not in the right state.
+STATE_DEPENDENT = {"backoffice.application_attestation"}  # only once habilitated
+
+
+@pytest.fixture
+def nord_objects(app, db):
+    """An application and a webinar of the Nord (59), a registration to that webinar."""
+    from app.webinars import services as webinar_services
+    from tests.factories import make_registration_data, make_webinar
+
+    application = make_application(departement_code="59")
+    webinar = make_webinar(departements=("59",))
+    db.session.commit()
+    registration = webinar_services.register(webinar.id, make_registration_data(departement_code="59"))
+    db.session.commit()
+    return {"application_id": application.id, "webinar_id": webinar.id, "registration_id": registration.id}
+
+
+def _scoped_routes(app, ids):
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("backoffice.") or not (SCOPED_ARGUMENTS & set(rule.arguments)):
+            continue
+        values = {name: ids.get(name, 1) if "id" in name else "x" for name in rule.arguments}
+        url = rule.build(values)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((rule, method, url))
+    return routes
+
+
+def test_every_scoped_route_answers_404_to_a_referent_of_another_departement(app, client, auth, db, nord_objects):
+    routes = _scoped_routes(app, nord_objects)
+    assert {"backoffice.application_detail", "backoffice.webinar_detail"} <= {rule.endpoint for rule, _m, _u in routes}
+    auth.login_as(make_referent(departements=("33", "24")))
+    for rule, method, url in routes:
+        response = client.open(url, method=method)
+        assert response.status_code == 404, (rule.endpoint, method, url, response.status_code)
+
+
+def test_the_same_routes_open_for_the_referent_of_the_departement_and_an_admin(app, client, auth, db, nord_objects):
+    """Control for the test above: the 404 comes from the scope, not from a wrong URL."""
+    simple_gets = [
+        (rule, url)
+        for rule, method, url in _scoped_routes(app, nord_objects)
+        if method == "GET"
+        and set(rule.arguments) <= SCOPED_ARGUMENTS | {"registration_id"}
+        and rule.endpoint not in STATE_DEPENDENT
+    ]
+    assert simple_gets
+    for referent in (make_referent(departements=("59",)), make_referent(is_admin=True, departements=())):
+        auth.login_as(referent)
+        for rule, url in simple_gets:
+            status = client.get(url).status_code
+            assert status in (200, 302), (rule.endpoint, url, status)
