@@ -19,7 +19,7 @@ class QueueFilterForm(BaseForm):
 
     onglet = HiddenField()
     q = StringField(
-        "Rechercher",
+        "Rechercher une candidature",
         validators=[Optional(), Length(max=200)],
         description="Nom de la structure, SIRET, RNA ou référence (ex. : TIG-2026-000123)",
     )

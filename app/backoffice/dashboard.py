@@ -1,6 +1,6 @@
 """Back-office home (``/espace-referent/``). The page body belongs to the dashboard feature (D2):
 it fills ``backoffice/dashboard.html`` and may add its context here."""
-from flask import render_template
+from flask import current_app, render_template
 
 from app.backoffice import bp
 
@@ -34,4 +34,5 @@ def dashboard():
         chart=stats.bar_chart(monthly),
         month_label=stats.month_label,
         webinars=webinars,
+        webinar_links="backoffice.webinar_detail" in current_app.view_functions,
     )
