@@ -337,8 +337,8 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
 
     Raises RegistrationClosed, AlreadyRegistered (with the existing registration) or WebinarFull.
     """
-    now = now or utcnow()
     webinar = _lock_webinar(webinar_id)
+    now = now or utcnow()  # read under the lock: arrival order = created_at order = id order
     if webinar.is_cancelled:
         raise RegistrationClosed("Ce webinaire est annulé : il n'est plus possible de s'y inscrire.")
     if webinar.has_started(now):

@@ -1,0 +1,17 @@
+"""App factory for tests that need a real multi-process server:
+``gunicorn 'tests.servers.app_factory:create()'`` with TEST_SERVER_DATABASE_URI set by the test.
+Testing configuration: CSRF off (the test posts forms directly), mails only queued."""
+from __future__ import annotations
+
+import os
+
+
+def create():
+    from app import create_app
+    from config import TestingConfig
+
+    return create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=os.environ["TEST_SERVER_DATABASE_URI"],
+        WTF_CSRF_ENABLED=False,
+    )
