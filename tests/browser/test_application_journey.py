@@ -1,0 +1,132 @@
+"""The whole application journey in Chromium, as a person would do it: from the eligibility result
+to the follow-up page, fields filled by their visible labels, one error corrected, the draft resumed
+from the emailed link, documents uploaded, submission; axe-core on every page."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.mail.models import OutboxMessage
+from tests.browser.conftest import axe_check
+
+EMAIL = "parcours.navigateur@exemple.fr"
+
+
+def _pdf(name: str) -> dict:
+    return {"name": name, "mimeType": "application/pdf",
+            "buffer": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"}
+
+
+def _resume_link(live_app) -> str:
+    with live_app.app_context():
+        mail = db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.to_address == EMAIL, OutboxMessage.category == "application.draft_created")
+        )
+        link = re.search(r"https?://\S+/candidature/reprendre/\S+", mail.body_text).group(0)
+        db.session.remove()
+    return link
+
+
+def test_from_eligibility_to_followup(page, live_server, live_app):
+    # Eligibility result → "Déposer une candidature".
+    page.goto(live_server + "/eligibilite")
+    page.get_by_label("Association", exact=True).check(force=True)
+    page.get_by_label("Dans quel département se trouveraient les postes ?").select_option(label="33 – Gironde")
+    page.get_by_role("button", name="Voir le résultat").click()
+    page.wait_for_url("**/eligibilite/resultat?**")
+    axe_check(page)
+    page.get_by_role("link", name="Déposer une candidature").first.click()
+
+    # Start page: the answers are carried, the email is asked first.
+    page.wait_for_url("**/candidature?**")
+    assert page.get_by_role("heading", level=1).inner_text() == "Déposer une candidature"
+    assert page.get_by_text("Copie de la déclaration publiée au Journal officiel").first.is_visible()
+    axe_check(page)
+    page.get_by_label("Votre adresse électronique").fill(EMAIL)
+    page.get_by_role("button", name="Commencer").click()
+
+    # Step 1, with one error corrected.
+    page.wait_for_url("**/etape/1")
+    assert "Étape 1 sur 6" in page.locator(".fr-stepper").inner_text()
+    assert page.get_by_label("Association", exact=True).is_checked()
+    axe_check(page)
+    page.get_by_label("Nom de la structure").fill("Les Jardins du Parcours")
+    page.get_by_label("Numéro RNA (associations)").fill("W33 123 4567")
+    page.get_by_label("Adresse", exact=False).first.fill("12 rue des Lilas")
+    page.get_by_label("Code postal").fill("75001")
+    page.get_by_label("Commune").fill("Bordeaux")
+    assert page.get_by_label("Département", exact=False).last.input_value() == "33"
+    page.get_by_role("button", name="Continuer").click()
+    assert page.title().startswith("Erreur : Votre structure")
+    assert page.get_by_role("alert").filter(has_text="ne correspond pas au département").is_visible()
+    assert page.get_by_label("Nom de la structure").input_value() == "Les Jardins du Parcours"
+    axe_check(page)
+    page.get_by_label("Code postal").fill("33000")
+    page.get_by_role("button", name="Continuer").click()
+
+    # Step 2.
+    page.wait_for_url("**/etape/2")
+    assert page.get_by_label("Adresse électronique").input_value() == EMAIL
+    axe_check(page)
+    page.get_by_label("Nom", exact=True).fill("Martin")
+    page.get_by_label("Prénom", exact=True).fill("Jeanne")
+    page.get_by_label("Fonction dans la structure").fill("Présidente")
+    page.get_by_label("Téléphone").fill("06 12 34 56 78")
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/etape/3")
+
+    # Later, from the emailed link: the draft opens where it was left.
+    page.goto(_resume_link(live_app))
+    page.wait_for_url("**/etape/3")
+    assert "Étape 3 sur 6" in page.locator(".fr-stepper").inner_text()
+    axe_check(page)
+    page.get_by_label("Intitulé du poste").fill("Entretien des espaces verts")
+    page.get_by_label("Tâches confiées").fill("Tonte, désherbage, ramassage des feuilles.")
+    page.get_by_label("Lieu").fill("Jardin partagé, Bordeaux")
+    page.get_by_label("Jours et horaires").fill("Du lundi au vendredi, de 9 h à 12 h")
+    page.get_by_label("Nombre d'heures par semaine").fill("15")
+    page.get_by_label("Nombre de places").fill("2")
+    page.get_by_label("Ce poste demande un effort physique").check(force=True)
+    page.get_by_label("Nom du tuteur", exact=True).fill("Durand")
+    page.get_by_label("Prénom du tuteur", exact=True).fill("Paul")
+    page.get_by_label("Fonction du tuteur").fill("Jardinier")
+    page.get_by_role("button", name="Continuer").click()
+
+    # Step 4: one upload per document.
+    page.wait_for_url("**/etape/4")
+    axe_check(page)
+    labels = [
+        "Copie de la déclaration publiée au Journal officiel",
+        "Statuts à jour",
+        "Liste des établissements et de leur siège",
+        "Liste des membres du bureau",
+        "Procès-verbal de la dernière assemblée générale",
+    ]
+    for index, label in enumerate(labels):
+        page.get_by_label(f"Choisir le fichier : {label}").set_input_files(_pdf(f"piece-{index}.pdf"))
+    page.get_by_role("button", name="Continuer").click()
+
+    # Step 5: review, then the declaration.
+    page.wait_for_url("**/etape/5")
+    assert page.get_by_text("Les Jardins du Parcours").is_visible()
+    assert page.get_by_role("link", name="piece-1.pdf").is_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Continuer").click()
+    page.wait_for_url("**/etape/6")
+    axe_check(page)
+    page.get_by_label("Je certifie l'exactitude des informations fournies").check(force=True)
+    page.get_by_role("button", name="Envoyer ma candidature").click()
+
+    # Confirmation, then the follow-up page.
+    page.wait_for_url("**/confirmation")
+    reference = re.search(r"TIG-\d{4}-\d{6}", page.locator("main").inner_text()).group(0)
+    assert page.get_by_text("au plus tôt un mois").is_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Suivre ma candidature").click()
+    page.wait_for_url("**/suivi/**")
+    assert page.get_by_role("heading", level=1).inner_text() == f"Suivi de la candidature {reference}"
+    assert page.get_by_text("Candidature déposée").first.is_visible()
+    axe_check(page)
+    assert not page.console_problems, page.console_problems
