@@ -116,3 +116,47 @@ def test_admin_invites_a_referent(page, live_server):
     page.get_by_role("button", name="Désactiver le compte").click()
     assert "est désactivé" in page.get_by_role("status").first.inner_text()
     axe_check(page)
+
+
+def test_forgotten_password_journey(page, live_server, live_app, account):
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.mail.models import OutboxMessage
+
+    page.goto(live_server + "/espace-referent/connexion")
+    page.get_by_role("link", name="Mot de passe oublié ?").click()
+    assert page.locator("h1").inner_text() == "Mot de passe oublié"
+    axe_check(page)
+    page.get_by_label("Adresse électronique").fill("pas-une-adresse")
+    page.get_by_role("button", name="Recevoir le lien").click()
+    assert page.title().startswith("Erreur : ")
+    axe_check(page)
+    page.get_by_label("Adresse électronique").fill(account)
+    page.get_by_role("button", name="Recevoir le lien").click()
+    assert "Si un compte actif correspond à cette adresse" in page.get_by_role("status").first.inner_text()
+
+    with live_app.app_context():
+        body = db.session.scalar(
+            sa.select(OutboxMessage.body_text).where(OutboxMessage.to_address == account).order_by(OutboxMessage.id.desc())
+        )
+        db.session.remove()
+    link = re.search(r"(http\S+/nouveau-mot-de-passe/\S+)", body).group(1)
+    assert link.startswith(live_server)
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Choisir un nouveau mot de passe"
+    axe_check(page)
+    page.get_by_label("Nouveau mot de passe").fill("court")
+    page.get_by_label("Confirmation du mot de passe").fill("court")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    assert page.title().startswith("Erreur : ")
+    axe_check(page)
+    page.get_by_label("Nouveau mot de passe").fill("nouvelle phrase de passe")
+    page.get_by_label("Confirmation du mot de passe").fill("nouvelle phrase de passe")
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    assert "Votre mot de passe est enregistré" in page.get_by_role("status").first.inner_text()
+    login(page, live_server, account, "nouvelle phrase de passe")
+    assert page.locator("h1").inner_text() == "Tableau de bord"
+    page.goto(link)  # used: dead
+    assert page.locator("h1").inner_text() == "Lien non valable"
+    axe_check(page)
