@@ -1,4 +1,8 @@
-"""Fixtures in the flaskr style: ``app``, ``client``, ``runner``, plus a database per test."""
+"""Fixtures in the flaskr style: ``app``, ``client``, ``runner``, plus a database per test.
+
+Back office: ``auth`` (see ``AuthActions`` below) logs a référent in: ``auth.login_as(make_referent(...))``
+for speed, ``auth.login(email, password)`` through the real form, ``auth.logout()``.
+"""
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,8 @@
 """Builders for tests (factory functions returning persisted, flushed objects).
 
 One section per feature; add to your own section with a targeted edit.
+Accounts: ``make_referent(email=, name=, departements=("33",), is_admin=False, password=DEFAULT_PASSWORD,
+totp_secret=None)``; log it in with the ``auth`` fixture (tests/conftest.py).
 """
 from __future__ import annotations
 
