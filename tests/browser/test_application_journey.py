@@ -130,3 +130,34 @@ def test_from_eligibility_to_followup(page, live_server, live_app):
     assert page.get_by_text("Candidature déposée").first.is_visible()
     axe_check(page)
     assert not page.console_problems, page.console_problems
+
+
+def test_requested_documents_and_edit_pages(page, live_server):
+    """Demo data: answering a complements request with a file, and editing a submitted application."""
+    page.goto(live_server + "/suivi/demo-en-attente")
+    assert page.get_by_role("heading", name="Le référent attend une réponse de votre part").is_visible()
+    axe_check(page)
+    page.get_by_label("Extrait Kbis de moins de 3 mois").set_input_files(_pdf("kbis.pdf"))
+    page.get_by_role("button", name="Envoyer").click()
+    page.wait_for_url("**/suivi/demo-en-attente#messages")
+    assert page.get_by_text("Votre message a été envoyé").is_visible()
+    assert page.get_by_role("link", name="kbis.pdf").is_visible()
+    axe_check(page)
+
+    # A submitted application can still be edited: the posts step, with a post added then an error.
+    page.goto(live_server + "/suivi/demo-deposee")
+    page.get_by_role("link", name="Modifier les postes et les tuteurs").click()
+    page.wait_for_url("**/etape/3")
+    assert page.get_by_role("button", name="Enregistrer les modifications").is_visible()
+    page.get_by_role("button", name="Ajouter un poste").click()
+    page.wait_for_url("**/etape/3#poste2")
+    assert page.get_by_role("group", name="Poste 3", exact=True).is_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    assert page.title().startswith("Erreur : ")
+    axe_check(page)
+    page.get_by_role("button", name="Supprimer ce poste (poste 3)").click()
+    page.wait_for_url("**/etape/3#postes")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    page.wait_for_url("**/suivi/demo-deposee")
+    assert page.get_by_text("Vos modifications ont été enregistrées").is_visible()
