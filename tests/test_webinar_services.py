@@ -343,3 +343,27 @@ def test_public_listing_filter_keeps_national(db):
     upcoming, past = services.public_webinars("33")
     assert {c.webinar.id for c in upcoming} == {gironde.id, national.id}
     assert past == []
+
+
+def test_purge_job_deletes_registrations_after_retention(app, db):
+    from app.webinars.jobs import purge_old_registrations
+
+    app.config["WEBINAR_RETENTION_DAYS"] = 30
+    old = make_webinar(starts_in=timedelta(days=-40))
+    recent = make_webinar(starts_in=timedelta(days=-10))
+    db.session.commit()
+    for webinar in (old, recent):
+        db.session.add(
+            Registration(
+                webinar_id=webinar.id, last_name="A", first_name="B", email="a@example.org",
+                email_normalized="a@example.org", structure_name="S",
+                structure_type=make_registration_data().structure_type, departement_code="33", role="R",
+                status=RegistrationStatus.CONFIRMED,
+            )
+        )
+    db.session.commit()
+    assert purge_old_registrations() == 1
+    db.session.commit()
+    remaining = db.session.scalars(sa.select(Registration.webinar_id)).all()
+    assert remaining == [recent.id]
+    assert db.session.get(type(old), old.id) is not None  # the webinar itself stays

@@ -46,3 +46,25 @@ def send_due_join_links(now: datetime | None = None) -> int:
         sent += services.send_join_links_now(webinar_id, now=now)
         db.session.commit()  # one transaction per webinar: the lock is held briefly
     return sent
+
+
+@job("webinaires-purge-inscriptions")
+def purge_old_registrations(now: datetime | None = None) -> int:
+    """Delete the registrations of webinars held more than WEBINAR_RETENTION_DAYS ago (personal data
+    kept no longer than needed); the webinar itself stays, for the history of the back office."""
+    from flask import current_app
+
+    now = now or utcnow()
+    limit = now - timedelta(days=current_app.config["WEBINAR_RETENTION_DAYS"])
+    # ends_at is computed: a day of margin on starts_at, then the exact check in Python.
+    old_ids = [
+        w.id
+        for w in db.session.scalars(sa.select(Webinar).where(Webinar.starts_at < limit)).all()
+        if w.ends_at < limit
+    ]
+    if not old_ids:
+        return 0
+    result = db.session.execute(
+        sa.delete(services.Registration).where(services.Registration.webinar_id.in_(old_ids))
+    )
+    return result.rowcount or 0
