@@ -550,3 +550,12 @@ def test_demo_accounts_log_in(client, db):
         assert client.post(LOGIN, data={"email": email, "password": password}).status_code == 302
         client.post("/espace-referent/deconnexion")
     assert load_demo_accounts() == lines  # idempotent
+
+
+def test_anonymous_form_post_comes_back_to_a_page_not_to_an_action(client):
+    response = client.post("/espace-referent/comptes/inviter")
+    assert response.headers["Location"] == "/espace-referent/connexion?next=/espace-referent/comptes/inviter"
+    response = client.post("/espace-referent/mon-compte/notifications")
+    assert response.headers["Location"] == "/espace-referent/connexion?next=/espace-referent/"
+    page = client.get(response.headers["Location"])
+    assert "Connectez-vous pour accéder à l'espace référent." in text(page)

@@ -68,8 +68,18 @@ class NewPasswordForm(BaseForm):
 
 class ChangePasswordForm(BaseForm):
     current_password = PasswordField("Mot de passe actuel", validators=[DataRequired("Saisissez votre mot de passe actuel.")])
-    password = NewPasswordForm.password
-    confirm = NewPasswordForm.confirm
+    password = PasswordField(
+        "Nouveau mot de passe",
+        validators=[DataRequired("Saisissez un mot de passe."), _PasswordRules()],
+        description=PASSWORD_HINT,
+    )
+    confirm = PasswordField(
+        "Confirmation du mot de passe",
+        validators=[
+            DataRequired("Saisissez de nouveau le mot de passe."),
+            EqualTo("password", "Les deux mots de passe ne sont pas identiques."),
+        ],
+    )
 
     def __init__(self, *args, account_email: str = "", **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,9 +23,16 @@ TOTP_ENROLMENT_ENDPOINTS = {"backoffice.totp_setup"}
 
 
 def _login_redirect():
-    target = request.full_path if request.method == "GET" else request.path
-    if target.endswith("?"):
-        target = target[:-1]
+    """To the login page, coming back here afterwards: the same page for a GET; for a form sent
+    after the session ended, the page of that address when it has one, else the dashboard."""
+    if request.method == "GET":
+        target = request.full_path[:-1] if request.full_path.endswith("?") else request.full_path
+    else:
+        try:
+            current_app.url_map.bind("localhost").match(request.path, method="GET")
+            target = request.path
+        except Exception:  # POST-only address (an action): back to the dashboard
+            target = url_for("backoffice.dashboard")
     return redirect(url_for("auth.login", next=target))
 
 
@@ -37,6 +44,7 @@ def guard():
 
     referent_id = session.get(auth_session.REFERENT_ID)
     if not referent_id:
+        flash("Connectez-vous pour accéder à l'espace référent.", "info")
         return _login_redirect()
 
     now = time.time()
