@@ -287,8 +287,11 @@ def _mail(registration: Registration, template: str, subject: str, *, attachment
 
 def _queue_confirmed(registration: Registration, template: str, subject: str, now: datetime) -> None:
     webinar = registration.webinar
-    _mail(registration, template, subject, attachments=[_invite(webinar, registration, now)])
-    if now >= join_link_due_at(webinar):
+    join_link_now = bool(webinar.join_url) and now >= join_link_due_at(webinar)
+    _mail(
+        registration, template, subject, attachments=[_invite(webinar, registration, now)], join_link_now=join_link_now
+    )
+    if join_link_now:
         send_join_link(registration, now=now)
 
 
