@@ -559,3 +559,31 @@ def test_anonymous_form_post_comes_back_to_a_page_not_to_an_action(client):
     assert response.headers["Location"] == "/espace-referent/connexion?next=/espace-referent/"
     page = client.get(response.headers["Location"])
     assert "Connectez-vous pour accéder à l'espace référent." in text(page)
+
+
+def test_accounts_list_query_count_does_not_grow_with_accounts(client, auth, db):
+    engine = db.engine
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def count(url):
+        statements.clear()
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    auth.login_as(make_referent(is_admin=True, departements=()))
+    for i in range(3):
+        make_referent(departements=("33", "24"), password=None)
+    db.session.commit()
+    few = count("/espace-referent/comptes")
+    for i in range(20):
+        make_referent(departements=("59", "62"), totp_secret="A" * 32, password=None)
+    db.session.commit()
+    assert count("/espace-referent/comptes") == few
+    assert few <= 8
