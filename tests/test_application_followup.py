@@ -186,3 +186,42 @@ def test_pdf_base_handles_french_text():
     pdf.field("Fonction", "Trésorière de l'Œuvre")
     assert pdf.to_bytes().startswith(b"%PDF")
     assert pdf.text_("« œ »") == "« œ »" if pdf.unicode else "« oe »"
+
+
+def test_edit_that_makes_a_step_necessary_leads_to_it(client):
+    from tests.test_application_wizard import STRUCTURE
+
+    application = _submitted()
+    token = application.access_token
+    data = {**STRUCTURE, "structure_type": "cooperative", "siret": "73282932000074", "action": "continuer"}
+    response = client.post(f"/candidature/{token}/etape/1", data=data)
+    assert response.status_code == 302 and response.location.endswith(f"/candidature/{token}/etape/3")
+    text = client.get(response.location).get_data(as_text=True)
+    assert "Complétez maintenant cette étape" in text and "Économie sociale et solidaire" in text
+
+
+def test_upload_filename_sanitised():
+    from app.applications.uploads import human_size, sanitize_filename
+
+    assert sanitize_filename("../../etc/passwd.pdf") == "passwd.pdf"
+    assert sanitize_filename("C:\\Users\\moi\\Statuts signés.pdf") == "Statuts signés.pdf"
+    assert sanitize_filename("a\x00b<c>.png") == "abc.png"
+    assert sanitize_filename("") == "document"
+    assert sanitize_filename("x" * 300 + ".pdf").endswith(".pdf") and len(sanitize_filename("x" * 300 + ".pdf")) == 200
+    assert human_size(2 * 1024 * 1024 + 200_000) == "2,2 Mo" and human_size(2048) == "2 ko"
+
+
+def test_start_is_rate_limited(tmp_path):
+    from app import create_app
+    from config import TestingConfig
+
+    limited = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
+                         UPLOAD_FOLDER=str(tmp_path / "up"), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                         RATELIMIT_APPLICATION_SUBMIT="2 per minute")
+    with limited.app_context():
+        db.create_all()
+        client = limited.test_client()
+        codes = [client.post("/candidature", data={"email": f"x{i}@exemple.fr", "reponses": ""}).status_code for i in range(3)]
+        db.session.remove()
+        db.engine.dispose()
+    assert codes == [302, 302, 429]

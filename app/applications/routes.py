@@ -20,6 +20,7 @@ from app.eligibility.engine import Answers, active_regime
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import utcnow
+from app.ratelimits import limit
 
 RETURN_TO_REVIEW = "verification"
 
@@ -46,6 +47,7 @@ def application_helpers():
 # --- start -------------------------------------------------------------------------------------------
 
 @bp.route("/candidature", methods=["GET", "POST"])
+@limit("application_submit")  # each draft sends a mail: no mail bombing through this form
 def start():
     form = f.StartForm()
     if request.method == "GET":
@@ -196,6 +198,11 @@ def _after_save(application: Application, step_: wizard.Step, editing: bool):
     if editing:
         services.record_edit(application, step_.title, now=now)
         db.session.commit()
+        problem = services.check_complete(application, active_regime()) if step_.key == "structure" else None
+        if problem is not None:  # e.g. another type of structure now needs the ESS step or other documents
+            flash("Vos modifications sont enregistrées. Complétez maintenant cette étape, devenue nécessaire : "
+                  + " ".join(problem.messages[:3]), "warning")
+            return redirect(url_for(".step", token=token, number=wizard.number_of(application, problem.step_key)))
         flash("Vos modifications ont été enregistrées. Le référent TIG verra la version à jour de votre candidature.", "success")
         return redirect(url_for(".followup", token=token))
     following = wizard.next_step(application, step_)
@@ -510,6 +517,7 @@ def _render_followup(application, form, items, status: int = 200):
 
 
 @bp.post("/suivi/<token>/message")
+@limit("application_submit")
 def reply(token: str):
     application = _load(token)
     if application.is_draft:
