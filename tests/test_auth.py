@@ -214,6 +214,7 @@ def test_logout_is_post_only(client, auth, db):
     assert client.get(DASHBOARD).status_code == 200
     response = auth.logout()
     assert response.status_code == 302 and response.headers["Location"] == LOGIN
+    assert "Déconnexion effectuée." in text(client.get(LOGIN))
     assert client.get(DASHBOARD).status_code == 302
 
 

@@ -105,7 +105,7 @@ def login_code():
 @bp.post("/deconnexion")
 def logout():
     auth_session.end_session(session)
-    flash("Vous êtes déconnecté(e).", "success")
+    flash("Déconnexion effectuée. À bientôt sur l'espace référent.", "success")
     return redirect(url_for("auth.login"))
 
 

@@ -57,7 +57,7 @@ def test_login_wrong_password_then_success_and_logout(page, live_server, account
 
     page.get_by_role("button", name="Se déconnecter").click()
     assert "/espace-referent/connexion" in page.url
-    assert "Vous êtes déconnecté" in page.get_by_role("status").first.inner_text()
+    assert "Déconnexion effectuée" in page.get_by_role("status").first.inner_text()
     axe_check(page)
     page.goto(live_server + "/espace-referent/mon-compte")
     assert "/espace-referent/connexion?next=/espace-referent/mon-compte" in page.url
