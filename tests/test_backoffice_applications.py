@@ -465,7 +465,8 @@ def test_full_review_by_routes(client, db, auth, people):
     assert kinds == ["status_changed", "complements_requested", "status_changed", "message", "note",
                      "status_changed", "decision", "reopened"]
     history = client.get(url).get_data(as_text=True)
-    assert "Habilitée → En instruction" in history and "(réouverture)" in history
+    assert "Réouverture</strong> : Habilitée → En instruction" in history
+    assert "par Alice Gironde" in history
 
 
 def test_actions_need_csrf(csrf_app, client, db, auth, people):

@@ -198,6 +198,22 @@ def _complements_form(application: Application, formdata=None) -> ComplementsFor
     return form
 
 
+# History entries, by event kind.
+EVENT_LABELS = {
+    "draft_created": "Brouillon créé",
+    "submitted": "Candidature déposée",
+    "edited": "Candidature modifiée par le demandeur",
+    "status_changed": "Changement de statut",
+    "assigned": "Suivi attribué",
+    "message": "Message",
+    "note": "Note interne",
+    "document_added": "Pièce ajoutée",
+    "complements_requested": "Demande de compléments",
+    "decision": "Décision enregistrée",
+    "reopened": "Réouverture",
+}
+
+
 def _render_detail(application: Application, status: int = 200, **forms):
     referent = current_referent()
     transitions = allowed_transitions(application.status)
@@ -208,8 +224,17 @@ def _render_detail(application: Application, status: int = 200, **forms):
         social_purposes = SOCIAL_UTILITY_PURPOSES
     except ImportError:  # pragma: no cover
         pass
+    path_label = application.eligibility_path or ""
+    try:
+        from app.eligibility.engine import EligibilityPath
+
+        path_label = EligibilityPath(application.eligibility_path).label if application.eligibility_path else ""
+    except (ImportError, ValueError):
+        pass
     context = dict(
         application=application,
+        eligibility_path_label=path_label,
+        event_labels=EVENT_LABELS,
         transitions=transitions,
         action_form=ActionForm(),
         message_form=forms.get("message_form") or MessageForm(),
