@@ -557,3 +557,35 @@ def test_xlsx_export(client, db, auth, people):
     auth.login_as(people[2])
     sheet = load_workbook(io.BytesIO(client.get(f"{BASE}/export.xlsx?onglet=toutes").data)).active
     assert sheet.max_row == 3
+
+
+def test_follow_an_open_application_by_route(client, db, auth, people):
+    alice, _, admin = people
+    application = make_application("33", status=S.WAITING_APPLICANT, assigned_referent_id=admin.id)
+    auth.login_as(alice)
+    page = client.get(f"{BASE}/{application.id}").get_data(as_text=True)
+    assert "Suivre cette candidature" in page
+    response = client.post(f"{BASE}/{application.id}/prendre-en-charge", follow_redirects=True)
+    assert "Vous suivez désormais cette candidature." in response.get_data(as_text=True)
+    application = reload(db, application)
+    assert application.assigned_referent_id == alice.id and application.status is S.WAITING_APPLICANT
+    assert "Suivre cette candidature" not in client.get(f"{BASE}/{application.id}").get_data(as_text=True)
+
+
+# --- attestation ---------------------------------------------------------------------------------------
+
+def test_attestation_only_for_habilitated_applications(db, people):
+    from app.applications.attestation import AttestationUnavailable, attestation_pdf
+
+    alice = people[0]
+    application = make_application("33", status=S.SENT_FOR_DECISION, posts=12)
+    with pytest.raises(AttestationUnavailable):
+        attestation_pdf(application)
+    application.posts[0].tasks = "Tâches très détaillées. " * 80
+    application.posts[0].tutors = [{"first_name": "Zoé", "last_name": "Ngô", "role": "Cheffe d'équipe"}] * 3
+    review.apply_action(application, "approve", alice, "Décision favorable du directeur du SPIP.")
+    data = attestation_pdf(application)
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") >= 2  # twelve posts need a second page
+    public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
+    review.apply_action(public, "approve", alice, "Postes inscrits.")
+    assert attestation_pdf(public).startswith(b"%PDF")
