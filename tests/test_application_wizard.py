@@ -162,7 +162,9 @@ def test_structure_step_shows_stepper(client):
     assert "Étape 1 sur 6" in text and "fr-stepper" in text
     assert "Étape suivante :</span> La personne à contacter" in text
     assert title(response).startswith("Votre structure – Étape 1 sur 6")
-    assert 'value="association" checked' in text or "checked" in text
+    assert re.search(r'value="association"\s+checked|checked[^>]*value="association"', text)
+    # "(optionnel)" follows the type: SIRET optional for an association, RNA required in Gironde.
+    assert "Numéro SIRET (optionnel)" in text and "Numéro RNA (associations) (optionnel)" not in text
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,12 @@ class StructureForm(BaseForm):
     def __init__(self, *args, eligibility_check=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._eligibility_check = eligibility_check
-        self.siret.flags.required = True  # shown without "(optionnel)": required for every type but associations
+        # "(optionnel)" follows the answers already given: SIRET is required for every type but associations,
+        # RNA for associations outside Moselle, Bas-Rhin and Haut-Rhin.
+        association = self.structure_type.data == StructureType.ASSOCIATION.value
+        self.siret.flags.required = not association
+        departement = normalize_code(self.departement_code.data) if self.departement_code.data else ""
+        self.rna.flags.required = association and departement not in ALSACE_MOSELLE
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
