@@ -151,3 +151,14 @@ def test_public_calendar_download(client, db):
     assert calendar["METHOD"] == "PUBLISH"
     assert "ATTENDEE" not in the_event(calendar)
     assert webinar.join_url.encode() not in response.data
+
+
+def test_publish_of_a_cancelled_webinar_says_cancelled(client, db):
+    webinar = make_webinar()
+    db.session.commit()
+    services.cancel_webinar(webinar.id)
+    db.session.commit()
+    calendar = parse(client.get(f"/webinaires/{webinar.id}/calendrier.ics").data)
+    assert calendar["METHOD"] == "PUBLISH"
+    assert the_event(calendar)["STATUS"] == "CANCELLED"
+    assert int(the_event(calendar)["SEQUENCE"]) == 1

@@ -40,6 +40,7 @@ class EventInfo:
     organiser_email: str
     page_url: str = ""
     location: str = "En ligne (lien de connexion envoyé par courriel la veille)"
+    cancelled: bool = False
 
     @classmethod
     def from_webinar(cls, webinar, page_url: str = "") -> EventInfo:
@@ -53,6 +54,7 @@ class EventInfo:
             organiser_name=webinar.organiser_name,
             organiser_email=webinar.organiser_email,
             page_url=page_url,
+            cancelled=bool(getattr(webinar, "is_cancelled", False)),
         )
 
 
@@ -111,7 +113,7 @@ def build_calendar(
         event.add("url", info.page_url)
     event.add("transp", "OPAQUE")
     event.add("class", "PUBLIC")
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("status", "CANCELLED" if method == "CANCEL" or info.cancelled else "CONFIRMED")
 
     organizer = vCalAddress(f"mailto:{info.organiser_email}")
     organizer.params["CN"] = vText(info.organiser_name)

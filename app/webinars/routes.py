@@ -39,6 +39,8 @@ def detail(webinar_id: int):
     webinar = db.get_or_404(Webinar, webinar_id)
     now = utcnow()
     form = RegistrationForm()
+    if request.method == "GET" and len(webinar.departement_codes) == 1:
+        form.departement.data = webinar.departement_codes[0]  # the likely answer, still editable
     if webinar.registration_open(now) and form.validate_on_submit():
         data = services.RegistrationData(
             last_name=form.last_name.data,
