@@ -33,6 +33,7 @@ class Config:
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)  # back office: logged out after this idle time
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=SESSION_IDLE_MINUTES)
+    SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)  # back office: log in again after this, active or not
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost forms after a long pause
 
     # Uploads (documents of applications and messages)

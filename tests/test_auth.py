@@ -588,3 +588,34 @@ def test_accounts_list_query_count_does_not_grow_with_accounts(client, auth, db)
     db.session.commit()
     assert count("/espace-referent/comptes") == few
     assert few <= 8
+
+
+def test_logout_kills_a_copy_of_the_session_cookie(app, client, auth, db):
+    auth.login_as(make_referent())
+    assert client.get(DASHBOARD).status_code == 200
+    stolen = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    auth.logout()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    assert client.get(DASHBOARD).status_code == 302
+
+
+def test_session_has_an_absolute_limit(app, client, auth, db):
+    auth.login_as(make_referent())
+    with client.session_transaction() as session:
+        session[auth_session.AUTHENTICATED_AT] = int(time.time()) - 13 * 3600
+    response = client.get(DASHBOARD)
+    assert response.status_code == 302
+    assert "une session dure au plus 12 heures" in text(client.get(response.headers["Location"]))
+
+
+def test_purge_jobs(app, db):
+    from app.auth.jobs import purge_old_login_attempts, purge_old_revoked_sessions
+    from app.auth.models import RevokedSession
+
+    old = utcnow() - timedelta(days=2)
+    db.session.add_all([LoginAttempt(email="a@justice.fr", ip_address="x", created_at=old), LoginAttempt(email="b@justice.fr", ip_address="x")])
+    db.session.add_all([RevokedSession(session_id="vieille", revoked_at=old), RevokedSession(session_id="recente")])
+    db.session.flush()
+    assert purge_old_login_attempts() == 1 and purge_old_revoked_sessions() == 1
+    assert services.is_revoked("recente") and not services.is_revoked("vieille")
+    assert services.is_revoked(None)  # a session without id is not trusted

@@ -77,3 +77,14 @@ class LoginAttempt(db.Model):
     ip_address: Mapped[str] = mapped_column(sa.String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RevokedSession(db.Model):
+    """A back-office session ended by « Se déconnecter ». Sessions live in a signed cookie: without
+    this list a copy of the cookie would keep working after logout. Rows older than
+    ``SESSION_MAX_HOURS`` are useless (the session would have expired anyway) and are purged."""
+
+    __tablename__ = "revoked_sessions"
+
+    session_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -104,6 +104,8 @@ def login_code():
 
 @bp.post("/deconnexion")
 def logout():
+    services.revoke_session(session.get(auth_session.SESSION_ID))
+    db.session.commit()
     auth_session.end_session(session)
     flash("Déconnexion effectuée. À bientôt sur l'espace référent.", "success")
     return redirect(url_for("auth.login"))

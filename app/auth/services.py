@@ -9,7 +9,7 @@ import pyotp
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.auth.models import LoginAttempt, Referent, ReferentDepartement
+from app.auth.models import LoginAttempt, Referent, ReferentDepartement, RevokedSession
 from app.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -130,6 +130,27 @@ def mark_logged_in(referent: Referent, ip_address: str, now: datetime | None = N
     record_attempt(referent.email, ip_address, True, now)
     referent.last_login_at = now or utcnow()
     db.session.flush()
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def revoke_session(session_id: str | None) -> None:
+    if session_id and db.session.get(RevokedSession, session_id) is None:
+        db.session.add(RevokedSession(session_id=session_id[:64]))
+        db.session.flush()
+
+
+def is_revoked(session_id: str | None) -> bool:
+    """A session without id (older than this feature, or forged) counts as revoked."""
+    if not session_id:
+        return True
+    return db.session.get(RevokedSession, session_id) is not None
+
+
+def purge_revoked_sessions(older_than: timedelta, now: datetime | None = None) -> int:
+    result = db.session.execute(sa.delete(RevokedSession).where(RevokedSession.revoked_at < (now or utcnow()) - older_than))
+    return result.rowcount or 0
 
 
 # --- passwords and tokens ---------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """What the session holds for a logged-in référent (one place for views, the guard and tests).
 
 Keys: ``referent_id``; ``pwfp`` (fingerprint of the password hash: a password change elsewhere ends
-this session); ``last_seen`` (epoch seconds, for the inactivity expiry). The session is cleared
-before being filled, so a session fixed before login never survives it.
+this session); ``last_seen`` (epoch seconds, for the inactivity expiry); ``sid`` (random id, put on
+the revoked list at logout) and ``auth_at`` (login time, for the absolute limit). The session is
+cleared before being filled, so a session fixed before login never survives it.
 """
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import MutableMapping
 
@@ -14,6 +16,8 @@ from app.auth.passwords import password_fingerprint
 REFERENT_ID = "referent_id"
 PASSWORD_FINGERPRINT = "pwfp"
 LAST_SEEN = "last_seen"
+SESSION_ID = "sid"
+AUTHENTICATED_AT = "auth_at"
 # Second step of the login when TOTP is on: the account waiting for its code.
 MFA_REFERENT_ID = "mfa_referent_id"
 MFA_STARTED = "mfa_started"
@@ -26,7 +30,10 @@ def start_session(session: MutableMapping, referent, now: float | None = None) -
     session.clear()
     session[REFERENT_ID] = referent.id
     session[PASSWORD_FINGERPRINT] = password_fingerprint(referent.password_hash)
-    session[LAST_SEEN] = int(now if now is not None else time.time())
+    now = int(now if now is not None else time.time())
+    session[LAST_SEEN] = now
+    session[AUTHENTICATED_AT] = now
+    session[SESSION_ID] = secrets.token_urlsafe(24)
     if hasattr(session, "permanent"):
         session.permanent = True  # the cookie itself expires after PERMANENT_SESSION_LIFETIME
 

@@ -3,7 +3,8 @@
 Every route attached to ``bp`` (here or in another feature's module imported at the bottom) is
 behind ``guard()``: anonymous visitors are sent to the login page (with ``next``), a deactivated
 account or a password changed elsewhere ends the session, and a session idle for longer than
-``SESSION_IDLE_MINUTES`` expires. ``g.referent`` is the logged-in account; use the helpers of
+``SESSION_IDLE_MINUTES`` expires, as does any session older than ``SESSION_MAX_HOURS`` or ended by
+« Se déconnecter » (its id is on the revoked list). ``g.referent`` is the logged-in account; use the helpers of
 ``app.backoffice.access`` (``current_referent``, ``require_admin``, ``scope_filter``,
 ``get_in_scope_or_404``) rather than reading it directly.
 """
@@ -40,6 +41,7 @@ def _login_redirect():
 def guard():
     from app.auth.models import Referent
     from app.auth.passwords import password_fingerprint
+    from app.auth.services import is_revoked
     from app.extensions import db
 
     referent_id = session.get(auth_session.REFERENT_ID)
@@ -59,11 +61,21 @@ def guard():
         )
         return _login_redirect()
 
+    if now - (session.get(auth_session.AUTHENTICATED_AT) or 0) > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        auth_session.end_session(session)
+        flash(
+            f"Par sécurité, une session dure au plus {current_app.config['SESSION_MAX_HOURS']} heures. "
+            "Connectez-vous de nouveau.",
+            "warning",
+        )
+        return _login_redirect()
+
     referent = db.session.get(Referent, referent_id)
     if (
         referent is None
         or not referent.is_active
         or session.get(auth_session.PASSWORD_FINGERPRINT) != password_fingerprint(referent.password_hash)
+        or is_revoked(session.get(auth_session.SESSION_ID))
     ):
         auth_session.end_session(session)
         flash("Votre session a pris fin. Connectez-vous de nouveau.", "warning")
