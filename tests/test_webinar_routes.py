@@ -199,6 +199,34 @@ def test_invitation_download_and_unknown_token(client, db):
     assert client.get("/inscription/inconnu").status_code == 404
 
 
+def test_registration_posts_are_rate_limited(tmp_path):
+    from app import create_app
+    from app.extensions import db as database
+    from config import TestingConfig
+
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_REGISTRATION="2 per minute",
+    )
+    with app.app_context():
+        database.create_all()
+        webinar = make_webinar()
+        database.session.commit()
+        client = app.test_client()
+        assert client.get(f"/webinaires/{webinar.id}").status_code == 200
+        statuses = [
+            client.post(f"/webinaires/{webinar.id}", data=FORM | {"email": f"r{i}@example.org", "email_confirmation": f"r{i}@example.org"}).status_code
+            for i in range(3)
+        ]
+        assert statuses == [302, 302, 429]
+        assert client.get(f"/webinaires/{webinar.id}").status_code == 200  # reading stays free
+        database.session.remove()
+        database.engine.dispose()
+
+
 # --- back office ----------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 
 from app.extensions import db
 from app.formatting import utcnow
+from app.ratelimits import limit
 from app.territories import get_departement, normalize_code
 from app.webinars import bp, ical, services
 from app.webinars.forms import ConfirmForm, RegistrationForm
@@ -35,6 +36,7 @@ def index():
 
 
 @bp.route("/webinaires/<int:webinar_id>", methods=["GET", "POST"])
+@limit("registration")  # POSTs only: each one may send a mail
 def detail(webinar_id: int):
     webinar = db.get_or_404(Webinar, webinar_id)
     now = utcnow()
