@@ -454,7 +454,7 @@ def test_full_review_by_routes(client, db, auth, people):
 
     # A forbidden action is refused with a message.
     response = client.post(f"{url}/actions/refuse", data={"reason": "x"}, follow_redirects=True)
-    assert "impossible" in response.get_data(as_text=True)
+    assert "Action « Refuser » impossible : la candidature est au statut « Habilitée »" in response.get_data(as_text=True)
     assert reload(db, application).status is S.APPROVED
 
     client.post(f"{url}/actions/reopen", data={"reason": "Erreur sur un poste."})

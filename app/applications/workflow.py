@@ -21,7 +21,11 @@ class TransitionNotAllowed(Exception):
     def __init__(self, status: S, action: str):
         self.status = status
         self.action = action
-        super().__init__(f"Action « {action} » impossible pour une candidature au statut « {status.label} ».")
+        label = ACTION_LABELS.get(action, action)
+        super().__init__(
+            f"Action « {label} » impossible : la candidature est au statut « {status.label} » "
+            "(elle a peut-être changé depuis l'affichage de la page)."
+        )
 
 
 @dataclass(frozen=True)

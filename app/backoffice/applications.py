@@ -37,7 +37,7 @@ from app.applications.queue import (
 )
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
-from app.backoffice.access import current_referent, get_in_scope_or_404, scope_filter
+from app.backoffice.access import current_referent, get_in_scope_or_404, in_scope, scope_filter
 from app.backoffice.application_forms import (
     ActionForm,
     ComplementsForm,
@@ -46,6 +46,7 @@ from app.backoffice.application_forms import (
     QueueFilterForm,
     ReasonForm,
 )
+from app.database import begin_write_transaction
 from app.extensions import db
 from app.formatting import utcnow
 from app.territories import all_departements
@@ -164,6 +165,17 @@ def _get_application(application_id: int) -> Application:
     return application
 
 
+def _lock_application(application_id: int) -> Application:
+    """For a change: take the write lock first, then read the application (its status cannot change
+    under us: two référents deciding at once are served one after the other, the second sees the
+    new status and gets a clear message)."""
+    begin_write_transaction()
+    application = db.session.get(Application, application_id, with_for_update=True, populate_existing=True)
+    if application is None or application.status is ApplicationStatus.DRAFT or not in_scope(application.departement_code):
+        abort(404)
+    return application
+
+
 def _load_detail(application_id: int) -> Application:
     """The application with everything the page shows, in a bounded number of queries."""
     _get_application(application_id)
@@ -264,7 +276,9 @@ def _requirement_labels(application: Application) -> dict[str, str]:
 
 
 def _documents_by_kind(application: Application) -> list[ApplicationDocument]:
-    return [d for d in application.documents if d.message_id is None]
+    """The supporting documents: every upload but plain message attachments (a requested document
+    sent with a reply is listed here too)."""
+    return [d for d in application.documents if d.message_id is None or d.kind != "piece_jointe"]
 
 
 @bp.get("/candidatures/<int:application_id>")
@@ -278,7 +292,7 @@ def _back(application: Application, anchor: str = ""):
 
 @bp.post("/candidatures/<int:application_id>/prendre-en-charge")
 def application_take(application_id: int):
-    application = _get_application(application_id)
+    application = _lock_application(application_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -295,7 +309,7 @@ def application_take(application_id: int):
 
 @bp.route("/candidatures/<int:application_id>/actions/<action>", methods=["GET", "POST"])
 def application_action(application_id: int, action: str):
-    application = _get_application(application_id)
+    application = _lock_application(application_id) if request.method == "POST" else _get_application(application_id)
     try:
         transition = get_transition(application.status, action)
     except TransitionNotAllowed as error:
@@ -330,7 +344,7 @@ def application_action(application_id: int, action: str):
 
 @bp.route("/candidatures/<int:application_id>/complements", methods=["GET", "POST"])
 def application_complements(application_id: int):
-    application = _get_application(application_id)
+    application = _lock_application(application_id) if request.method == "POST" else _get_application(application_id)
     if application.status not in (ApplicationStatus.IN_REVIEW, ApplicationStatus.WAITING_APPLICANT):
         flash(
             f"Impossible de demander des compléments pour une candidature au statut « {application.status.label} ».",
@@ -402,7 +416,7 @@ def application_message(application_id: int):
 
 @bp.post("/candidatures/<int:application_id>/notes")
 def application_note(application_id: int):
-    application = _get_application(application_id)
+    application = _lock_application(application_id)
     form = NoteForm()
     if not form.validate_on_submit():
         return _render_detail(_load_detail(application_id), note_form=form)
