@@ -620,3 +620,30 @@ def test_csrf_required_on_steps(csrf_app):
     client = csrf_app.test_client()
     response = client.post("/candidature", data={"email": "jeanne@exemple.fr"})
     assert response.status_code == 400
+
+
+def test_concurrent_submits_create_one_application(app, client):
+    """Two submissions at the same time (two tabs, a double click on a slow connection)."""
+    import threading
+
+    token = start(client)
+    complete_association(client, token)
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def submit():
+        with app.app_context():
+            local = app.test_client()
+            barrier.wait()
+            codes.append(local.post(step_url(token, 6), data={"accept": "y"}).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert codes == [302, 302]
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="application.submitted")) == 1
+    assert [e.kind for e in application(token).events].count("submitted") == 1
