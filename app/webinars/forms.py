@@ -38,6 +38,11 @@ class RegistrationForm(BaseForm):
         description="Saisissez la même adresse une seconde fois.",
         validators=[DataRequired("Saisissez de nouveau votre adresse électronique."), Length(max=320)],
     )
+    role = StringField(
+        "Votre fonction",
+        description="Par exemple : directrice, chargé de mission, responsable des ressources humaines.",
+        validators=[DataRequired("Indiquez votre fonction dans la structure."), Length(max=150)],
+    )
     structure_name = StringField(
         "Nom de la structure", validators=[DataRequired("Indiquez le nom de votre structure."), Length(max=200)]
     )
@@ -51,18 +56,13 @@ class RegistrationForm(BaseForm):
         choices=departement_choices(),
         validators=[InputRequired("Sélectionnez le département de votre structure.")],
     )
-    role = StringField(
-        "Votre fonction",
-        description="Par exemple : directrice, chargé de mission, responsable des ressources humaines.",
-        validators=[DataRequired("Indiquez votre fonction dans la structure."), Length(max=150)],
-    )
     question = TextAreaField(
         "Une question pour les intervenants",
         description="Elle sera transmise aux intervenants avant le webinaire (2 000 caractères au plus).",
         validators=[Optional(), Length(max=2000, message="Votre question ne doit pas dépasser 2 000 caractères.")],
     )
     consent = BooleanField(
-        "J'accepte que mes données soient utilisées pour organiser ce webinaire et me contacter à son sujet.",
+        "J'accepte que mes données soient utilisées pour organiser ce webinaire et me contacter à son sujet",
         validators=[DataRequired("Cochez cette case pour vous inscrire.")],
     )
 
