@@ -225,3 +225,18 @@ def test_start_is_rate_limited(tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert codes == [302, 302, 429]
+
+
+def test_cancel_an_edit_forgets_unsaved_posts(client):
+    from app.applications import services
+
+    application = _submitted()
+    token = application.access_token
+    formdata = services.initial_formdata(application, "posts").to_dict(flat=False)
+    client.post(f"/candidature/{token}/etape/3", data={**formdata, "action": "ajouter_poste"})
+    assert "Poste 2" in client.get(f"/candidature/{token}/etape/3").get_data(as_text=True)
+    response = client.post(f"/candidature/{token}/etape/3", data={"action": "annuler"})
+    assert response.status_code == 302 and response.location.endswith(f"/suivi/{token}")
+    assert "Poste 2" not in client.get(f"/candidature/{token}/etape/3").get_data(as_text=True)
+    db.session.expire_all()
+    assert len(application.posts) == 1 and not [e for e in application.events if e.kind == "edited"]

@@ -159,6 +159,10 @@ def step(token: str, number: int):
         furthest = wizard.resume_number(application)
         if number > furthest:
             return redirect(url_for(".step", token=token, number=furthest))
+    if editing and request.method == "POST" and request.form.get("action") == "annuler":
+        services.clear_raw(application, step_.key)  # e.g. posts added then abandoned
+        db.session.commit()
+        return redirect(url_for(".followup", token=token))
     handler = {
         "structure": _structure_step,
         "contact": _contact_step,
