@@ -61,6 +61,7 @@ def test_from_eligibility_to_followup(page, live_server, live_app):
     page.get_by_role("button", name="Continuer").click()
     assert page.title().startswith("Erreur : Votre structure")
     assert page.get_by_role("alert").filter(has_text="ne correspond pas au département").is_visible()
+    assert page.evaluate("document.activeElement.id") == "resume-erreurs"  # focus on the error summary
     assert page.get_by_label("Nom de la structure").input_value() == "Les Jardins du Parcours"
     axe_check(page)
     page.get_by_label("Code postal").fill("33000")
