@@ -589,3 +589,6 @@ def test_attestation_only_for_habilitated_applications(db, people):
     public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
     review.apply_action(public, "approve", alice, "Postes inscrits.")
     assert attestation_pdf(public).startswith(b"%PDF")
+    [mail] = mails(db, public)
+    assert "postes de votre structure sont inscrits" in mail.subject  # habilitated by right: posts only
+    assert "Observations :" in mail.body_text and "Postes inscrits." in mail.body_text

@@ -22,6 +22,7 @@ from app.applications.models import (
 )
 from app.applications.workflow import OPEN_STATUSES, Transition, TransitionNotAllowed, get_transition
 from app.auth.models import Referent
+from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import utcnow
 from app.mail.outbox import Attachment, queue_mail
@@ -175,6 +176,15 @@ STATUS_MAILS = {
 }
 
 
+# Public bodies are habilitated by right: only their posts are inscribed on the list.
+PUBLIC_BODY_APPROVED_MAIL = (
+    "Les postes de votre structure sont inscrits sur la liste des TIG ({ref})",
+    "Bonne nouvelle : les postes proposés par votre structure sont inscrits sur la liste départementale des travaux d'intérêt général.",
+    "L'attestation jointe liste ces postes. Le service pénitentiaire d'insertion et de probation vous contactera "
+    "avant l'arrivée de la première personne.",
+)
+
+
 def apply_action(
     application: Application, action: str, referent: Referent, reason: str = "", *, now: datetime | None = None
 ) -> Transition:
@@ -210,6 +220,8 @@ def apply_action(
 
     if transition.target in STATUS_MAILS and (transition.is_decision or action in ("reopen", "send_for_decision")):
         subject, headline, explanation = STATUS_MAILS[transition.target]
+        if transition.target is ApplicationStatus.APPROVED and application.structure_type is StructureType.PUBLIC_BODY:
+            subject, headline, explanation = PUBLIC_BODY_APPROVED_MAIL
         _mail_applicant(
             application,
             subject.format(ref=application.reference),
@@ -218,6 +230,7 @@ def apply_action(
             headline=headline,
             explanation=explanation,
             reason=reason,
+            reason_label="Observations" if transition.target is ApplicationStatus.APPROVED else "Motif",
         )
     db.session.flush()
     return transition
