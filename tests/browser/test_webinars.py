@@ -50,7 +50,8 @@ def test_register_correct_an_error_manage_and_cancel(page, live_server):
     assert re.search(r"/inscription/[\w-]+(#.*)?$", page.url)
     assert page.locator("h1").inner_text() == "Mon inscription au webinaire"
     assert page.get_by_text("Votre inscription est confirmée").first.is_visible()
-    assert page.get_by_role("link", name="Télécharger l'invitation (.ics)").is_visible()
+    download = page.get_by_role("link", name="Télécharger l'invitation (.ics)")
+    assert download.bounding_box()["width"] > 150  # the label is shown, not only the icon
     axe_check(page)
 
     page.get_by_role("link", name="Annuler mon inscription").click()
