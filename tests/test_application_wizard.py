@@ -647,3 +647,13 @@ def test_concurrent_submits_create_one_application(app, client):
     assert codes == [302, 302]
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="application.submitted")) == 1
     assert [e.kind for e in application(token).events].count("submitted") == 1
+
+
+def test_documents_of_a_former_type_can_be_removed(client):
+    token = _to_documents(client)
+    upload(client, token, 4, {"declaration_jo": ("jo.pdf", PDF)}, action="televerser")
+    # The structure becomes a private body with a public-service mission: other documents are required.
+    post_step(client, token, 1, {**STRUCTURE, "structure_type": "personne_privee_service_public", "siret": "73282932000074"})
+    text = client.get(step_url(token, 4)).get_data(as_text=True)
+    assert "Justificatif du numéro SIREN" in text
+    assert "Autres fichiers envoyés" in text and "jo.pdf" in text
