@@ -367,3 +367,36 @@ def test_purge_job_deletes_registrations_after_retention(app, db):
     remaining = db.session.scalars(sa.select(Registration.webinar_id)).all()
     assert remaining == [recent.id]
     assert db.session.get(type(old), old.id) is not None  # the webinar itself stays
+
+
+def test_every_webinar_mail_states_time_zone_and_management_link(app, db):
+    webinar = make_webinar(capacity=1, starts_in=timedelta(days=3))
+    db.session.commit()
+    first = register(db, webinar, "a@example.org")
+    second = register(db, webinar, "b@example.org")
+    with pytest.raises(services.AlreadyRegistered) as caught:
+        services.register(webinar.id, make_registration_data(email="B@example.org"))
+    services.send_management_link(caught.value.registration)
+    db.session.commit()
+    services.resend_invite(first.id)
+    services.update_webinar(webinar.id, _data_from(webinar, starts_at=webinar.starts_at + timedelta(hours=1)))
+    db.session.commit()
+    services.cancel_registration(first.id)  # promotes b
+    db.session.commit()
+    services.send_join_links_now(webinar.id)
+    services.cancel_webinar(webinar.id)
+    db.session.commit()
+    messages = mails(db)
+    categories = {m.category for m in messages}
+    assert categories == {
+        "webinar_confirmation", "webinar_waiting", "webinar_already_registered", "webinar_invite",
+        "webinar_changed", "webinar_registration_cancelled", "webinar_promoted", "webinar_join_link",
+        "webinar_cancelled",
+    }
+    tokens = {"a@example.org": first.token, "b@example.org": second.token}
+    for message in messages:
+        assert message.webinar_id == webinar.id
+        for body in (message.body_text, message.body_html):
+            assert "(heure de Paris)" in body, message.category
+            assert f"{app.config['SITE_URL']}/inscription/{tokens[message.to_address]}" in body, message.category
+        assert "{{" not in message.body_text and "{%" not in message.body_html
