@@ -97,3 +97,45 @@ def test_referent_reviews_an_application(page, live_server, review_data):
     assert "Transmise pour avis et décision → Habilitée" in page.content()
     axe_check(page)
     assert page.console_problems == []
+
+
+def test_scope_in_the_browser(page, live_server, live_app, review_data):
+    """A référent of the Nord gets "page not found" on a Gironde application; the administrator sees both."""
+    from app.extensions import db
+    from tests.factories import make_referent
+
+    with live_app.app_context():
+        nord = make_referent(email=f"nord.{review_data['stamp']}@justice.fr", name="Noé Nord", departements=("59",),
+                             password=PASSWORD)
+        admin = make_referent(email=f"admin.{review_data['stamp']}@justice.fr", name="Ada Nationale", departements=(),
+                              is_admin=True, password=PASSWORD)
+        emails = (nord.email, admin.email)
+        from app.applications.models import Application
+
+        gironde_id = db.session.query(Application.id).filter_by(reference=review_data["reference"]).scalar()
+        db.session.commit()
+        db.session.remove()
+
+    def login(email):
+        page.goto(live_server + "/espace-referent/connexion")
+        page.get_by_label("Adresse électronique").fill(email)
+        page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+
+    login(emails[0])
+    response = page.goto(f"{live_server}/espace-referent/candidatures/{gironde_id}")
+    assert response.status == 404
+    axe_check(page)
+    page.goto(live_server + "/espace-referent/candidatures?onglet=toutes")
+    assert f"Atelier du Nord {review_data['stamp']}" in page.content()
+    assert review_data["name"] not in page.content()
+    page.get_by_role("button", name="Se déconnecter").click()
+
+    login(emails[1])
+    page.goto(live_server + "/espace-referent/candidatures?onglet=toutes&q=" + str(review_data["stamp"]))
+    assert page.get_by_role("link", name=review_data["name"]).count() == 1
+    assert page.get_by_role("link", name=f"Atelier du Nord {review_data['stamp']}").count() == 1
+    axe_check(page)
+    page.get_by_role("link", name=review_data["name"]).click()
+    assert page.locator("h1").inner_text() == review_data["name"]
+    axe_check(page)
