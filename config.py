@@ -109,6 +109,9 @@ class Config:
     # Gzip copies of static and DSFR assets, made on first request or by `flask assets compress`
     # (default: instance/static-cache; must be writable by the app).
     STATIC_CACHE_FOLDER = os.environ.get("STATIC_CACHE_FOLDER")
+    # Public pages kept in memory for anonymous visitors (app/page_cache.py: which pages, how long).
+    PAGE_CACHE_ENABLED = _env_bool("PAGE_CACHE_ENABLED", True)
+    PAGE_CACHE_MAX_ENTRIES = _env_int("PAGE_CACHE_MAX_ENTRIES", 500)
 
 
 class DevelopmentConfig(Config):
@@ -124,6 +127,7 @@ class TestingConfig(Config):
     DEV_MAIL_VIEWER = True
     SERVER_NAME = None
     RATELIMIT_ENABLED = False  # tests/test_ratelimits.py turns it on
+    PAGE_CACHE_ENABLED = False  # tests change data then read pages; tests/test_page_cache.py turns it on
 
 
 class ProductionConfig(Config):
