@@ -395,3 +395,19 @@ def test_promote_resend_join_link_and_cancel(client, auth, db, two_referents):
     db.session.expire_all()
     assert db.session.get(Webinar, webinar.id).status is WebinarStatus.CANCELLED
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="webinar_cancelled")) == 2
+
+
+def test_backoffice_actions_require_csrf(csrf_app, db, two_referents):
+    from tests.conftest import AuthActions
+
+    gironde, _, _, webinar = two_referents
+    client = csrf_app.test_client()
+    AuthActions(client).login_as(gironde)
+    for url in (
+        f"/espace-referent/webinaires/{webinar.id}/annuler",
+        f"/espace-referent/webinaires/{webinar.id}/envoyer-lien",
+    ):
+        assert client.post(url).status_code == 400, url
+    db.session.expire_all()
+    assert db.session.get(Webinar, webinar.id).status is WebinarStatus.SCHEDULED
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="webinar_join_link")) == 0
