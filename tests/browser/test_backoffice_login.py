@@ -7,6 +7,7 @@ import time
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_check
 
@@ -37,27 +38,27 @@ def login(page, live_server, email, password):
 def test_login_wrong_password_then_success_and_logout(page, live_server, account):
     page.goto(live_server + "/espace-referent/")
     assert "/espace-referent/connexion" in page.url  # anonymous: sent to the login page
-    assert page.locator("h1").inner_text() == "Connexion à l'espace référent"
+    expect(page.locator("h1")).to_have_text("Connexion à l'espace référent")
     axe_check(page)
 
     login(page, live_server, account, "pas le bon mot de passe")
-    assert page.title().startswith("Erreur : ")
-    assert page.get_by_role("alert").first.inner_text().count("Adresse électronique ou mot de passe incorrect") >= 1
+    expect(page).to_have_title(re.compile(r"^Erreur : "))
+    expect(page.get_by_role("alert").first).to_contain_text("Adresse électronique ou mot de passe incorrect")
     assert page.get_by_label("Adresse électronique").input_value() == account  # kept
     axe_check(page)
 
     page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    assert page.url == live_server + "/espace-referent/"
-    assert page.locator("h1").inner_text() == "Tableau de bord"
+    expect(page).to_have_url(live_server + "/espace-referent/")
+    expect(page.locator("h1")).to_have_text("Tableau de bord")
     assert page.get_by_role("link", name="Tableau de bord", exact=True).get_attribute("aria-current") == "page"
     assert page.get_by_role("link", name="Comptes", exact=True).count() == 0  # not an administrator
     axe_check(page)
     assert page.console_problems == []
 
     page.get_by_role("button", name="Se déconnecter").click()
-    assert "/espace-referent/connexion" in page.url
-    assert "Déconnexion effectuée" in page.get_by_role("status").first.inner_text()
+    expect(page).to_have_url(re.compile(r"/espace-referent/connexion$"))
+    expect(page.get_by_role("status").first).to_contain_text("Déconnexion effectuée")
     axe_check(page)
     page.goto(live_server + "/espace-referent/mon-compte")
     assert "/espace-referent/connexion?next=/espace-referent/mon-compte" in page.url
@@ -66,55 +67,56 @@ def test_login_wrong_password_then_success_and_logout(page, live_server, account
 def test_totp_enrolment_and_login_with_code(page, live_server, account):
     login(page, live_server, account, PASSWORD)
     page.get_by_role("link", name="Mon compte", exact=True).click()
-    assert page.locator("h1").inner_text() == "Mon compte"
+    expect(page.locator("h1")).to_have_text("Mon compte")
     axe_check(page)
 
     page.get_by_role("link", name="Activer la double authentification").click()
-    assert page.locator("h1").inner_text() == "Activer la double authentification"
+    expect(page.locator("h1")).to_have_text("Activer la double authentification")
     axe_check(page)
     secret = re.sub(r"\s", "", page.locator("#cle-secrete").inner_text())
     page.get_by_label("Code de vérification").fill("000000")
     page.get_by_role("button", name="Activer").click()
-    assert page.title().startswith("Erreur : ")
+    expect(page).to_have_title(re.compile(r"^Erreur : "))
     axe_check(page)
     page.get_by_label("Code de vérification").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Activer").click()
-    assert page.locator("h1").inner_text() == "Mon compte"
-    assert "La double authentification est activée" in page.get_by_role("status").first.inner_text()
+    expect(page.locator("h1")).to_have_text("Mon compte")
+    expect(page.get_by_role("status").first).to_contain_text("La double authentification est activée")
     axe_check(page)
 
     page.get_by_role("button", name="Se déconnecter").click()
+    expect(page).to_have_url(re.compile(r"/espace-referent/connexion$"))
     login(page, live_server, account, PASSWORD)
-    assert page.locator("h1").inner_text() == "Code de vérification"
+    expect(page.locator("h1")).to_have_text("Code de vérification")
     axe_check(page)
     page.get_by_label("Code de vérification").fill(pyotp.TOTP(secret).at(time.time() + 30))  # next step: no replay
     page.get_by_role("button", name="Valider").click()
-    assert page.locator("h1").inner_text() == "Tableau de bord"
+    expect(page.locator("h1")).to_have_text("Tableau de bord")
 
 
 def test_admin_invites_a_referent(page, live_server):
     login(page, live_server, "admin.tig@justice.fr", "demo-admin-national")
     page.get_by_role("link", name="Comptes", exact=True).click()
-    assert page.locator("h1").inner_text() == "Comptes"
+    expect(page.locator("h1")).to_have_text("Comptes")
     axe_check(page)
     page.get_by_role("link", name="Inviter un référent").click()
     axe_check(page)
     page.get_by_role("button", name="Créer le compte et envoyer l'invitation").click()
-    assert page.title().startswith("Erreur : ")
+    expect(page).to_have_title(re.compile(r"^Erreur : "))
     axe_check(page)
     email = f"invite.{time.time_ns()}@justice.fr"
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Nom et prénom").fill("Jules Invité")
     page.get_by_label("33 – Gironde").check(force=True)  # DSFR draws the box on the label
     page.get_by_role("button", name="Créer le compte et envoyer l'invitation").click()
-    assert page.locator("h1").inner_text() == "Comptes"
-    assert email in page.get_by_role("status").first.inner_text()
+    expect(page.locator("h1")).to_have_text("Comptes")
+    expect(page.get_by_role("status").first).to_contain_text(email)
     assert page.get_by_role("cell", name=email).count() == 1
     page.get_by_role("link", name="Modifier le compte de Jules Invité").click()
-    assert page.locator("h1").inner_text() == "Compte de Jules Invité"
+    expect(page.locator("h1")).to_have_text("Compte de Jules Invité")
     axe_check(page)
     page.get_by_role("button", name="Désactiver le compte").click()
-    assert "est désactivé" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("est désactivé")
     axe_check(page)
 
 
@@ -126,15 +128,15 @@ def test_forgotten_password_journey(page, live_server, live_app, account):
 
     page.goto(live_server + "/espace-referent/connexion")
     page.get_by_role("link", name="Mot de passe oublié ?").click()
-    assert page.locator("h1").inner_text() == "Mot de passe oublié"
+    expect(page.locator("h1")).to_have_text("Mot de passe oublié")
     axe_check(page)
     page.get_by_label("Adresse électronique").fill("pas-une-adresse")
     page.get_by_role("button", name="Recevoir le lien").click()
-    assert page.title().startswith("Erreur : ")
+    expect(page).to_have_title(re.compile(r"^Erreur : "))
     axe_check(page)
     page.get_by_label("Adresse électronique").fill(account)
     page.get_by_role("button", name="Recevoir le lien").click()
-    assert "Si un compte actif correspond à cette adresse" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Si un compte actif correspond à cette adresse")
 
     with live_app.app_context():
         body = db.session.scalar(
@@ -144,19 +146,19 @@ def test_forgotten_password_journey(page, live_server, live_app, account):
     link = re.search(r"(http\S+/nouveau-mot-de-passe/\S+)", body).group(1)
     assert link.startswith(live_server)
     page.goto(link)
-    assert page.locator("h1").inner_text() == "Choisir un nouveau mot de passe"
+    expect(page.locator("h1")).to_have_text("Choisir un nouveau mot de passe")
     axe_check(page)
     page.get_by_label("Nouveau mot de passe").fill("court")
     page.get_by_label("Confirmation du mot de passe").fill("court")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
-    assert page.title().startswith("Erreur : ")
+    expect(page).to_have_title(re.compile(r"^Erreur : "))
     axe_check(page)
     page.get_by_label("Nouveau mot de passe").fill("nouvelle phrase de passe")
     page.get_by_label("Confirmation du mot de passe").fill("nouvelle phrase de passe")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
-    assert "Votre mot de passe est enregistré" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Votre mot de passe est enregistré")
     login(page, live_server, account, "nouvelle phrase de passe")
-    assert page.locator("h1").inner_text() == "Tableau de bord"
+    expect(page.locator("h1")).to_have_text("Tableau de bord")
     page.goto(link)  # used: dead
-    assert page.locator("h1").inner_text() == "Lien non valable"
+    expect(page.locator("h1")).to_have_text("Lien non valable")
     axe_check(page)
