@@ -1,0 +1,566 @@
+"""``make bench``: the performance targets of issue 6, measured in one run, printed as ratios and
+written to bench/RESULTS.md with the machine they ran on.
+
+(a) requests/s of /, /experimentation-ess, /webinaires under gunicorn, divided by a bare Flask app
+    serving the same bytes with the same gunicorn settings. Targets: ≥ 0.6 for content pages, ≥ 0.35
+    for pages that query the database.
+(b) webinar registration POSTs, 20 concurrent clients, SMTP down (nothing listens on MAIL_PORT): p95
+    latency < 150 ms, on SQLite and on PostgreSQL (a throwaway cluster, see tests/database.py).
+(c) back-office applications list with 100 and 100,000 applications: time ratio ≤ 1.5.
+(d) first visit of /: bytes transferred ≤ 350 KB and ≤ 20 requests (bench/first_visit.py).
+
+Options: ``--only a,b,c,d``, ``--duration SECONDS`` (per page in (a)), ``--quick`` (shorter runs,
+fewer applications: a smoke test of the benchmark itself, figures not meaningful).
+Each part runs on its own fresh database; gunicorn runs in production configuration with rate limits
+off (every request comes from one address) and SESSION_COOKIE_SECURE off (plain HTTP on loopback).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+VENV_BIN = Path(sys.executable).parent
+GUNICORN_WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+GUNICORN_THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+
+TARGETS = {"content": 0.6, "database": 0.35, "p95_ms": 150, "list_ratio": 1.5}
+PAGES = [("/", "database"), ("/experimentation-ess", "content"), ("/webinaires", "database")]
+LINES: list[str] = []
+
+
+def report(line: str = "") -> None:
+    print(line, flush=True)
+    LINES.append(line)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- servers ----------------------------------------------------------------------------------------
+
+
+def site_env(database_url: str, base: Path) -> dict[str, str]:
+    return dict(
+        os.environ,
+        APP_ENV="production",
+        SECRET_KEY="cle-du-banc-d-essai-" + secrets.token_hex(8),
+        DATABASE_URL=database_url,
+        UPLOAD_FOLDER=str(base / "uploads"),
+        STATIC_CACHE_FOLDER=str(base / "static-cache"),
+        SESSION_COOKIE_SECURE="false",
+        RATELIMIT_ENABLED="false",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(free_port()),  # nothing listens: SMTP is down during the whole benchmark
+        LOG_LEVEL="WARNING",
+        SITE_URL="http://127.0.0.1",
+    )
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str]):
+    port = free_port()
+    command = [
+        str(VENV_BIN / "gunicorn"), app_spec, "--bind", f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS),
+        "--threads", str(GUNICORN_THREADS), "--worker-class", "gthread", "--log-level", "warning",
+        "--keep-alive", "30",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn s'est arrêté : {process.stderr.read()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn n'a pas démarré en 60 s")
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def build_database(url: str, base: Path, demo_data: bool = True) -> None:
+    from app import create_app
+    from app.extensions import db
+    from config import TestingConfig
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=str(base / "uploads"))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()  # the benchmark's own throwaway database (the migrations are tested elsewhere)
+        if demo_data:
+            from app import demo
+
+            demo.load_all()
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextmanager
+def database(kind: str, base: Path):
+    if kind == "sqlite":
+        yield f"sqlite:///{base / 'bench.sqlite3'}"
+        return
+    from tests.database import PostgresCluster
+
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()
+
+
+# --- a tiny HTTP client -----------------------------------------------------------------------------
+
+
+class Client:
+    """One keep-alive connection with its cookies (enough for a session and a CSRF token)."""
+
+    def __init__(self, host: str):
+        self.host = host
+        self.connection = http.client.HTTPConnection(host, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, bytes]:
+        headers = {"Accept-Encoding": "identity"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in range(2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                data = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.connection.close()
+                self.connection = http.client.HTTPConnection(self.host, timeout=30)
+                if attempt:
+                    raise
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        return response.status, dict(response.getheaders()), data
+
+
+def csrf_token(html: bytes) -> str:
+    text = html.decode("utf-8", "replace")
+    for tag in re.findall(r"<input[^>]*>", text):
+        if 'name="csrf_token"' in tag:
+            return re.search(r'value="([^"]*)"', tag).group(1)
+    raise RuntimeError("jeton CSRF introuvable dans le formulaire")
+
+
+# --- (a) requests per second --------------------------------------------------------------------------
+
+
+def _load_worker(host: str, path: str, duration: float, threads: int, queue) -> None:
+    counts = [0] * threads
+    errors = [0] * threads
+    stop_at = time.monotonic() + duration
+
+    def loop(index: int) -> None:
+        client = Client(host)
+        while time.monotonic() < stop_at:
+            try:
+                status, _, _ = client.request("GET", path)
+                if status == 200:
+                    counts[index] += 1
+                else:
+                    errors[index] += 1
+            except Exception:
+                errors[index] += 1
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    queue.put((sum(counts), sum(errors)))
+
+
+def requests_per_second(host: str, path: str, duration: float, processes: int = 2, threads: int = 4) -> float:
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    _load_worker(host, path, min(1.0, duration / 4), 2, context.Queue())  # warm-up (caches, pools)
+    jobs = [context.Process(target=_load_worker, args=(host, path, duration, threads, queue)) for _ in range(processes)]
+    start = time.monotonic()
+    for job in jobs:
+        job.start()
+    results = [queue.get() for _ in jobs]
+    for job in jobs:
+        job.join()
+    elapsed = time.monotonic() - start
+    ok, errors = sum(r[0] for r in results), sum(r[1] for r in results)
+    if errors:
+        report(f"    ({errors} réponses en erreur sur {path})")
+    return ok / elapsed
+
+
+def bench_a(base: Path, duration: float) -> bool:
+    report("## (a) Requêtes par seconde : site / application Flask nue servant les mêmes octets")
+    report()
+    folder = base / "a"
+    folder.mkdir()
+    passed = True
+    with database("sqlite", folder) as url:
+        build_database(url, folder)
+        env = site_env(url, folder)
+        bare_dir = folder / "bare"
+        bare_dir.mkdir()
+        index = {}
+        site_rps = {}
+        with gunicorn("wsgi:app", env) as host:
+            client = Client(host)
+            for number, (path, _) in enumerate(PAGES):
+                status, headers, body = client.request("GET", path)
+                assert status == 200, f"{path} → {status}"
+                (bare_dir / f"page{number}.html").write_bytes(body)
+                index[path] = [f"page{number}.html", headers.get("Content-Type", "text/html; charset=utf-8")]
+            for path, _ in PAGES:
+                site_rps[path] = requests_per_second(host, path, duration)
+        # The same site with the page cache off: what rendering costs (for information, no target).
+        uncached_rps = {}
+        with gunicorn("wsgi:app", dict(env, PAGE_CACHE_ENABLED="false")) as host:
+            for path, _ in PAGES:
+                uncached_rps[path] = requests_per_second(host, path, duration)
+        (bare_dir / "index.json").write_text(json.dumps(index))
+        bare_env = dict(env, BENCH_BARE_DIR=str(bare_dir), PYTHONPATH=str(ROOT / "bench"))
+        bare_rps = {}
+        with gunicorn("bare_app:app", bare_env) as host:
+            for path, _ in PAGES:
+                bare_rps[path] = requests_per_second(host, path, duration)
+    report(f"gunicorn {GUNICORN_WORKERS} workers × {GUNICORN_THREADS} threads (gthread), SQLite, "
+           f"données de démonstration ; {duration:.0f} s par page, 8 clients keep-alive.")
+    report()
+    report("| Page | Nature | Site (req/s) | Flask nue (req/s) | Ratio | Cible | Résultat | Site sans cache de pages (req/s, ratio) |")
+    report("|---|---|---|---|---|---|---|---|")
+    for path, kind in PAGES:
+        ratio = site_rps[path] / bare_rps[path] if bare_rps[path] else 0
+        target = TARGETS[kind]
+        ok = ratio >= target
+        passed &= ok
+        nature = "contenu" if kind == "content" else "base de données"
+        report(f"| `{path}` | {nature} | {site_rps[path]:.0f} | {bare_rps[path]:.0f} | {ratio:.2f} | ≥ {target} | "
+               f"{'OK' if ok else 'HORS CIBLE'} | {uncached_rps[path]:.0f} ({uncached_rps[path] / bare_rps[path]:.2f}) |")
+    report()
+    report("Le site garde en mémoire, par worker, les pages publiques servies aux visiteurs anonymes "
+           "(app/page_cache.py : 5 min pour les pages de contenu, 10 s pour les listes de webinaires).")
+    report()
+    return passed
+
+
+# --- (b) registration POST latency ----------------------------------------------------------------------
+
+
+def open_webinar_id(url: str, base: Path) -> int:
+    import sqlalchemy as sa
+
+    from app import create_app
+    from app.extensions import db
+    from app.formatting import utcnow
+    from config import TestingConfig
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=str(base / "uploads"))
+    with app.app_context():
+        from app.webinars.models import Webinar
+
+        now = utcnow()
+        webinars = db.session.scalars(sa.select(Webinar).order_by(Webinar.starts_at)).all()
+        chosen = next((w for w in webinars if w.registration_open(now)), None)
+        db.session.remove()
+        db.engine.dispose()
+    if chosen is None:
+        raise RuntimeError("aucun webinaire ouvert aux inscriptions dans les données de démonstration")
+    return chosen.id
+
+
+def registration_form(token: str, email: str) -> dict[str, str]:
+    return {
+        "csrf_token": token,
+        "last_name": "Durand",
+        "first_name": "Camille",
+        "email": email,
+        "email_confirmation": email,
+        "structure_name": "Association des jardins partagés",
+        "structure_type": "association",
+        "departement": "33",
+        "role": "Coordinatrice",
+        "question": "",
+        "consent": "y",
+    }
+
+
+def bench_b(base: Path, kinds: list[str], clients: int, per_client: int) -> bool:
+    report(f"## (b) Inscription à un webinaire : {clients} clients simultanés, SMTP arrêté")
+    report()
+    report("| Base | Inscriptions | Médiane (ms) | p95 (ms) | Max (ms) | Cible p95 | Résultat |")
+    report("|---|---|---|---|---|---|---|")
+    passed = True
+    for kind in kinds:
+        folder = base / f"b-{kind}"
+        folder.mkdir()
+        with database(kind, folder) as url:
+            build_database(url, folder)
+            webinar_id = open_webinar_id(url, folder)
+            path = f"/webinaires/{webinar_id}"
+            latencies: list[float] = []
+            failures: list[str] = []
+            lock = threading.Lock()
+            barrier = threading.Barrier(clients)
+            with gunicorn("wsgi:app", site_env(url, folder)) as host:
+
+                def run_client(number: int) -> None:
+                    client = Client(host)
+                    try:
+                        status, _, page = client.request("GET", path)
+                        token = csrf_token(page)
+                        barrier.wait(timeout=60)
+                        for index in range(per_client):
+                            email = f"banc{number}-{index}-{secrets.token_hex(3)}@example.org"
+                            start = time.perf_counter()
+                            status, _, body = client.request("POST", path, registration_form(token, email))
+                            elapsed = time.perf_counter() - start
+                            with lock:
+                                if status in (302, 303):
+                                    latencies.append(elapsed)
+                                else:
+                                    failures.append(f"{status}")
+                    except Exception as error:  # reported below
+                        with lock:
+                            failures.append(repr(error))
+
+                threads = [threading.Thread(target=run_client, args=(n,)) for n in range(clients)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+        if not latencies:
+            report(f"| {kind} | 0 | – | – | – | < {TARGETS['p95_ms']} ms | ÉCHEC ({failures[:3]}) |")
+            passed = False
+            continue
+        latencies.sort()
+        p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000
+        ok = p95 < TARGETS["p95_ms"] and not failures
+        passed &= ok
+        note = f" ({len(failures)} échecs : {sorted(set(failures))[:3]})" if failures else ""
+        report(f"| {'SQLite' if kind == 'sqlite' else 'PostgreSQL'} | {len(latencies)} | "
+               f"{statistics.median(latencies) * 1000:.0f} | {p95:.0f} | {latencies[-1] * 1000:.0f} | "
+               f"< {TARGETS['p95_ms']} ms | {'OK' if ok else 'HORS CIBLE'}{note} |")
+    report()
+    return passed
+
+
+# --- (c) back-office list, 100 vs 100,000 applications ------------------------------------------------
+
+
+def fill_applications(url: str, base: Path, count: int) -> tuple[str, str]:
+    """``count`` submitted applications (half in the référent's département); returns a login."""
+    import sqlalchemy as sa
+
+    from app import create_app
+    from app.extensions import db
+    from config import TestingConfig
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_FOLDER=str(base / "uploads"))
+    with app.app_context():
+        from app.applications.models import Application, ApplicationStatus
+        from app.eligibility.structures import StructureType
+        from tests.factories import DEFAULT_PASSWORD, make_referent
+
+        referent = make_referent(email="banc.referent@justice.fr", departements=("33",))
+        db.session.commit()
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        statuses = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW] if hasattr(ApplicationStatus, "SUBMITTED") \
+            else [s for s in ApplicationStatus if s.name != "DRAFT"][:2]
+        rows = []
+        for number in range(count):
+            rows.append({
+                "reference": f"B{number:09d}",
+                "status": statuses[number % len(statuses)],
+                "access_token": secrets.token_urlsafe(24),
+                "structure_type": StructureType.ASSOCIATION if hasattr(StructureType, "ASSOCIATION") else list(StructureType)[0],
+                "structure_name": f"Structure numéro {number}",
+                "departement_code": "33" if number % 2 == 0 else "24",
+                "contact_email": f"contact{number}@example.org",
+                "submitted_at": now - timedelta(minutes=number),
+                "status_changed_at": now - timedelta(minutes=number),
+                "created_at": now - timedelta(minutes=number),
+                "updated_at": now - timedelta(minutes=number),
+            })
+            if len(rows) == 5000:
+                db.session.execute(sa.insert(Application), rows)
+                rows = []
+        if rows:
+            db.session.execute(sa.insert(Application), rows)
+        db.session.commit()
+        email = referent.email
+        db.session.remove()
+        db.engine.dispose()
+    return email, DEFAULT_PASSWORD
+
+
+def time_list(host: str, email: str, password: str, repeats: int) -> tuple[float, int]:
+    client = Client(host)
+    status, _, page = client.request("GET", "/espace-referent/connexion")
+    status, headers, _ = client.request(
+        "POST", "/espace-referent/connexion", {"csrf_token": csrf_token(page), "email": email, "password": password}
+    )
+    if status not in (302, 303):
+        raise RuntimeError(f"connexion refusée ({status})")
+    path = "/espace-referent/candidatures"
+    for _ in range(3):
+        status, _, body = client.request("GET", path)
+    if status != 200:
+        raise RuntimeError(f"{path} → {status}")
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        client.request("GET", path)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings), len(body)
+
+
+def bench_c(base: Path, sizes: tuple[int, int], repeats: int) -> bool:
+    report(f"## (c) Liste des candidatures de l'espace référent : {sizes[0]} puis {sizes[1]:,} candidatures".replace(",", " "))
+    report()
+    medians = {}
+    for size in sizes:
+        folder = base / f"c-{size}"
+        folder.mkdir()
+        with database("sqlite", folder) as url:
+            build_database(url, folder, demo_data=False)
+            start = time.perf_counter()
+            email, password = fill_applications(url, folder, size)
+            filled = time.perf_counter() - start
+            with gunicorn("wsgi:app", site_env(url, folder)) as host:
+                medians[size], page_bytes = time_list(host, email, password, repeats)
+        report(f"- {size} candidatures (créées en {filled:.1f} s) : médiane {medians[size] * 1000:.1f} ms "
+               f"sur {repeats} affichages, page de {page_bytes / 1024:.0f} Ko")
+    ratio = medians[sizes[1]] / medians[sizes[0]]
+    ok = ratio <= TARGETS["list_ratio"]
+    report(f"- ratio {ratio:.2f} (cible ≤ {TARGETS['list_ratio']}) → {'OK' if ok else 'HORS CIBLE'}")
+    report()
+    return ok
+
+
+# --- (d) first visit ---------------------------------------------------------------------------------
+
+
+def bench_d() -> bool:
+    from bench import first_visit
+
+    report("## (d) Première visite (Chromium, cache vide, octets compressés sur le réseau)")
+    report()
+    results = first_visit.run(["/"], verbose=False)
+    ok = True
+    for result in results:
+        passed = result["bytes"] <= first_visit.TARGET_BYTES and result["requests"] <= first_visit.TARGET_REQUESTS
+        ok &= passed
+        report(f"- `{result['path']}` : {result['bytes'] / 1024:.0f} Ko (cible ≤ 350 Ko), {result['requests']} requêtes "
+               f"(cible ≤ 20) → {'OK' if passed else 'HORS CIBLE'}")
+        for url, size in result["detail"]:
+            if not url.startswith("data:"):
+                report(f"  - {size / 1024:.1f} Ko `{re.sub(r'^https?://[^/]+', '', url)}`")
+    report()
+    return ok
+
+
+# --- machine and main --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024 // 1024
+    except (OSError, AttributeError):
+        memory = 0
+    return (f"{cpu}, {os.cpu_count()} cœurs visibles, {memory} Go de mémoire, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="a,b,c,d")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="ne pas réécrire bench/RESULTS.md")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    duration = 2.0 if args.quick else args.duration
+
+    report("# Mesures de performance (issue 6, section 6)")
+    report()
+    report(f"- Date : {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    report(f"- Machine : {machine()}")
+    report(f"- Commande : `make bench` (`.venv/bin/python bench/run.py {' '.join(sys.argv[1:])}`)".replace(" `)", "`)"))
+    report()
+    results = {}
+    base = Path(tempfile.mkdtemp(prefix="tig-bench-"))
+    try:
+        if "a" in parts:
+            results["a"] = bench_a(base, duration)
+        if "b" in parts:
+            results["b"] = bench_b(base, ["sqlite", "postgresql"], clients=20, per_client=3 if args.quick else 10)
+        if "c" in parts:
+            sizes = (100, 5_000) if args.quick else (100, 100_000)
+            results["c"] = bench_c(base, sizes, repeats=5 if args.quick else 15)
+        if "d" in parts:
+            results["d"] = bench_d()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    report("## Synthèse")
+    report()
+    for part, ok in results.items():
+        report(f"- ({part}) {'OK' if ok else 'HORS CIBLE'}")
+    if not args.no_write and not args.quick:
+        (ROOT / "bench" / "RESULTS.md").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+        print("\nRésultats écrits dans bench/RESULTS.md")
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
