@@ -63,7 +63,7 @@ def attestation_pdf(application: Application) -> bytes:
 
     def paragraph(text: str, size: float = 10.5, style: str = "", space: float = 2) -> None:
         pdf.set_font("DejaVu", style, size)
-        pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(space)
 
     pdf.set_text_color(*BLUE_FRANCE)
@@ -115,7 +115,9 @@ def attestation_pdf(application: Application) -> bytes:
     paragraph(f"Postes inscrits ({len(application.posts)})", 12, "B", 2)
     pdf.set_font("DejaVu", "", 9)
     headings = FontFace(emphasis="BOLD", fill_color=(236, 236, 254))
-    with pdf.table(col_widths=(30, 30, 12, 12, 30, 14), headings_style=headings, line_height=5) as table:
+    with pdf.table(
+        col_widths=(30, 26, 11, 16, 32, 13), headings_style=headings, line_height=5, text_align="LEFT"
+    ) as table:
         table.row(["Intitulé", "Lieu", "Places", "Heures par semaine", "Tuteurs", "Mineurs"])
         for post in application.posts:
             tutors = "\n".join(
