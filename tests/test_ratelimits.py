@@ -105,3 +105,12 @@ def test_testing_config_disables_limits(app):
     client = app.test_client()
     assert app.config["RATELIMIT_ENABLED"] is False
     assert all(client.post("/essai-mot-de-passe").status_code == 200 for _ in range(20))
+
+
+def test_the_429_page_says_when_to_retry(limited_app):
+    client = limited_app.test_client()
+    for _ in range(3):
+        client.post("/essai-connexion")
+    response = client.post("/essai-connexion")
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 60
