@@ -592,3 +592,16 @@ def test_attestation_only_for_habilitated_applications(db, people):
     [mail] = mails(db, public)
     assert "postes de votre structure sont inscrits" in mail.subject  # habilitated by right: posts only
     assert "Observations :" in mail.body_text and "Postes inscrits." in mail.body_text
+
+
+def test_complements_for_a_public_body_use_the_free_text(client, db, auth, people):
+    application = make_application("33", status=S.IN_REVIEW, structure_type=StructureType.PUBLIC_BODY)
+    auth.login_as(people[0])
+    url = f"{BASE}/{application.id}/complements"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="documents"' not in page  # no document list for public bodies
+    response = client.post(url, data={"other_items": ""})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'href="#other_items"' in text and "Décrivez ce qui manque" in text
+    client.post(url, data={"other_items": "Délibération du conseil municipal"})
+    assert reload(db, application).status is S.WAITING_APPLICANT

@@ -95,9 +95,14 @@ class ComplementsForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if valid and not self.items():
-            self.documents.errors = list(self.documents.errors) + [
-                "Cochez au moins une pièce ou décrivez ce qui manque dans « Autres éléments demandés »."
-            ]
+            if self.documents.choices:
+                self.documents.errors = list(self.documents.errors) + [
+                    "Cochez au moins une pièce ou décrivez ce qui manque dans « Autres éléments demandés »."
+                ]
+            else:  # no document list for this type (public bodies): the free text is the only field
+                self.other_items.errors = list(self.other_items.errors) + [
+                    "Décrivez ce qui manque, un élément par ligne (ex. : horaires précis du poste)."
+                ]
             return False
         return valid
 
