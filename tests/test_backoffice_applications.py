@@ -605,3 +605,23 @@ def test_complements_for_a_public_body_use_the_free_text(client, db, auth, peopl
     assert response.status_code == 200 and 'href="#other_items"' in text and "Décrivez ce qui manque" in text
     client.post(url, data={"other_items": "Délibération du conseil municipal"})
     assert reload(db, application).status is S.WAITING_APPLICANT
+
+
+def test_queue_flags_applications_whose_last_message_is_from_the_applicant(client, db, auth, people):
+    from app.applications.models import MessageAuthor
+
+    alice = people[0]
+    answered = make_application("33", structure_name="Réponse reçue", status=S.WAITING_APPLICANT)
+    waiting = make_application("33", structure_name="Toujours en attente", status=S.WAITING_APPLICANT)
+    db.session.add_all([
+        ApplicationMessage(application=answered, author=MessageAuthor.REFERENT, referent_id=alice.id, body="Il manque les statuts."),
+        ApplicationMessage(application=waiting, author=MessageAuthor.REFERENT, referent_id=alice.id, body="Il manque les statuts."),
+    ])
+    db.session.flush()
+    db.session.add(ApplicationMessage(application=answered, author=MessageAuthor.APPLICANT, body="Les voici."))
+    db.session.flush()
+    auth.login_as(alice)
+    text = client.get(f"{BASE}?onglet=en-attente").get_data(as_text=True)
+    rows = text.split("<tr>")[2:]
+    flagged = [row for row in rows if "Message du demandeur" in row]
+    assert len(flagged) == 1 and "Réponse reçue" in flagged[0]

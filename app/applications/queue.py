@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from app.applications.models import Application, ApplicationStatus
+from app.applications.models import Application, ApplicationMessage, ApplicationStatus
 from app.applications.workflow import FINAL_STATUSES, OPEN_STATUSES
 from app.auth.models import Referent
 from app.eligibility.structures import StructureType
@@ -161,9 +161,22 @@ ROW_COLUMNS = (
 )
 
 
+def _last_message_author():
+    """Who wrote last (applicant or référent), to flag the applications awaiting an answer."""
+    return (
+        sa.select(ApplicationMessage.author)
+        .where(ApplicationMessage.application_id == Application.id)
+        .order_by(ApplicationMessage.id.desc())
+        .limit(1)
+        .correlate(Application)
+        .scalar_subquery()
+        .label("last_message_author")
+    )
+
+
 def queue_select(filters: QueueFilters, scope, referent_id: int, *extra_columns):
     return (
-        sa.select(*ROW_COLUMNS, Referent.name.label("assigned_name"), *extra_columns)
+        sa.select(*ROW_COLUMNS, Referent.name.label("assigned_name"), _last_message_author(), *extra_columns)
         .outerjoin(Referent, Application.assigned_referent_id == Referent.id)
         .where(*filter_conditions(filters, scope), tab_condition(filters.tab, referent_id))
         .order_by(*_order_by(filters.sort))
