@@ -162,3 +162,22 @@ def test_forgotten_password_journey(page, live_server, live_app, account):
     page.goto(link)  # used: dead
     expect(page.locator("h1")).to_have_text("Lien non valable")
     axe_check(page)
+
+
+def test_login_and_logout_with_the_keyboard_only(page, live_server, account):
+    page.goto(live_server + "/espace-referent/connexion")
+    page.get_by_label("Adresse électronique").focus()
+    page.keyboard.type(account)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Tableau de bord")
+    logout = page.get_by_role("button", name="Se déconnecter")
+    for _ in range(30):  # the logout button is reachable with Tab
+        page.keyboard.press("Tab")
+        if logout.evaluate("element => element === document.activeElement"):
+            break
+    else:
+        raise AssertionError("« Se déconnecter » n'est pas atteignable au clavier")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Connexion à l'espace référent")
