@@ -1,0 +1,152 @@
+"""Start gunicorn on a given database and fire simultaneous requests at it (real HTTP, real processes).
+
+    with GunicornServer(database_url, ready_path="/") as server:
+        results = fire(server.port, [Request("POST", "/webinaires/1", form={...}), ...])
+
+The server runs ``tests.servers.app_factory:create()`` (testing configuration, CSRF off, mails only
+queued) with ``-w workers --threads threads``. ``fire`` sends every request from its own thread, all
+released together by a barrier, and returns the responses in the order of the requests given.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class GunicornServer:
+    """A gunicorn process serving the app on ``database_url``; a context manager (stopped on exit)."""
+
+    def __init__(self, database_url: str, *, ready_path: str = "/", workers: int = 4, threads: int = 4,
+                 upload_folder: str | None = None, env: dict | None = None):
+        self.database_url = database_url
+        self.ready_path = ready_path
+        self.workers = workers
+        self.threads = threads
+        self.port = free_port()
+        self.env = dict(os.environ, TEST_SERVER_DATABASE_URI=database_url, APP_ENV="testing", **(env or {}))
+        if upload_folder:
+            self.env["TEST_SERVER_UPLOAD_FOLDER"] = upload_folder
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> GunicornServer:
+        self.process = subprocess.Popen(
+            [str(GUNICORN), "-w", str(self.workers), "--threads", str(self.threads),
+             "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--backlog", "2048",
+             "tests.servers.app_factory:create()"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if request(self.port, Request("GET", self.ready_path), timeout=5).status == 200:
+                    return self
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn s'est arrêté :\n" + self.process.stderr.read().decode()[-3000:])
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("gunicorn ne répond pas")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> GunicornServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    form: dict | None = None
+    cookie: str | None = None  # value of the Cookie header (e.g. a back-office session)
+    tag: str = ""  # free label for the test (what this request is)
+
+
+@dataclass
+class Response:
+    request: Request
+    status: int
+    location: str = ""
+    finished_at: float = 0.0
+    body: bytes = field(default=b"", repr=False)
+    set_cookie: str = ""  # e.g. the session carrying the flashed messages
+
+
+def request(port: int, req: Request, timeout: float = 120) -> Response:
+    headers = {}
+    body = None
+    if req.form is not None:
+        body = urllib.parse.urlencode(req.form, doseq=True)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if req.cookie:
+        headers["Cookie"] = req.cookie
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(req.method, req.path, body=body, headers=headers)
+        answer = connection.getresponse()
+        data = answer.read()
+        return Response(req, answer.status, answer.getheader("Location") or "", time.monotonic(), data,
+                        answer.getheader("Set-Cookie") or "")
+    finally:
+        connection.close()
+
+
+def fire(port: int, requests: list[Request], *, timeout: float = 180) -> list[Response]:
+    """Send all requests at once (one thread each, released by a barrier); responses in request order.
+
+    A request that fails at the HTTP level (connection reset, timeout) raises here: a server that drops
+    requests under load fails the test just like a 5xx would.
+    """
+    results: list[Response | None] = [None] * len(requests)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(requests))
+
+    def send(index: int, req: Request) -> None:
+        try:
+            barrier.wait(60)
+            results[index] = request(port, req)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(i, r), daemon=True) for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0.1))
+    if errors:
+        raise AssertionError(f"{len(errors)} requête(s) en échec, par exemple : {errors[:3]!r}")
+    missing = [requests[i] for i, result in enumerate(results) if result is None]
+    if missing:
+        raise AssertionError(f"{len(missing)} requête(s) sans réponse après {timeout} s")
+    return results  # type: ignore[return-value]
