@@ -536,6 +536,8 @@ def main() -> int:
     report()
     report(f"- Date : {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
     report(f"- Machine : {machine()}")
+    report(f"- Charge moyenne au départ (1/5/15 min) : {' / '.join(f'{x:.1f}' for x in os.getloadavg())} "
+           "(machine partagée : les chiffres absolus en dépendent, les ratios beaucoup moins)")
     report(f"- Commande : `make bench` (`.venv/bin/python bench/run.py {' '.join(sys.argv[1:])}`)".replace(" `)", "`)"))
     report()
     results = {}
