@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.auth import services
 from app.auth import session as auth_session
 from app.auth.models import LoginAttempt, Referent
-from app.auth.passwords import password_fingerprint, password_problems, verify_password
+from app.auth.passwords import password_problems, verify_password
 from app.auth.routes import safe_next
 from app.formatting import utcnow
 from app.mail.models import OutboxMessage
