@@ -49,6 +49,9 @@ from app.backoffice.application_forms import (
 from app.database import begin_write_transaction
 from app.extensions import db
 from app.formatting import utcnow
+from app.applications.uploads import UploadRefused, delete_stored, has_file, store_upload, stored_path
+from app.eligibility.documents import required_documents
+from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
 from app.territories import all_departements
 
 
@@ -196,17 +199,15 @@ def _load_detail(application_id: int) -> Application:
     ).one()
 
 
+def _requirements(application: Application):
+    if application.structure_type is None:
+        return []
+    return required_documents(application.structure_type, application.departement_code)
+
+
 def _complements_form(application: Application, formdata=None) -> ComplementsForm:
     form = ComplementsForm(formdata=formdata)
-    choices = []
-    if application.structure_type is not None:
-        try:
-            from app.eligibility.documents import required_documents
-
-            choices = [(d.key, d.label) for d in required_documents(application.structure_type, application.departement_code)]
-        except ImportError:  # pragma: no cover - the documents contract ships with the eligibility feature
-            choices = []
-    form.documents.choices = choices
+    form.documents.choices = [(d.key, d.label) for d in _requirements(application)]
     return form
 
 
@@ -229,20 +230,10 @@ EVENT_LABELS = {
 def _render_detail(application: Application, status: int = 200, **forms):
     referent = current_referent()
     transitions = allowed_transitions(application.status)
-    social_purposes = {}
     try:
-        from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES
-
-        social_purposes = SOCIAL_UTILITY_PURPOSES
-    except ImportError:  # pragma: no cover
-        pass
-    path_label = application.eligibility_path or ""
-    try:
-        from app.eligibility.engine import EligibilityPath
-
         path_label = EligibilityPath(application.eligibility_path).label if application.eligibility_path else ""
-    except (ImportError, ValueError):
-        pass
+    except ValueError:  # a path of an older regime
+        path_label = application.eligibility_path
     context = dict(
         application=application,
         eligibility_path_label=path_label,
@@ -255,7 +246,7 @@ def _render_detail(application: Application, status: int = 200, **forms):
         can_take=application.status in OPEN_STATUSES
         and application.status is not ApplicationStatus.SUBMITTED
         and application.assigned_referent_id != referent.id,
-        social_purposes=social_purposes,
+        social_purposes=SOCIAL_UTILITY_PURPOSES,
         documents_by_kind=_documents_by_kind(application),
         form_has_errors=any(f.errors for f in forms.values() if f is not None),
         requirement_labels=_requirement_labels(application),
@@ -264,14 +255,14 @@ def _render_detail(application: Application, status: int = 200, **forms):
 
 
 def _requirement_labels(application: Application) -> dict[str, str]:
-    labels = {"piece_jointe": "Pièce jointe à un message"}
-    if application.structure_type is not None:
-        try:
-            from app.eligibility.documents import required_documents
+    """Label of each document kind: every requirement known (the type may have changed), this type's last."""
+    from app.eligibility import documents
 
-            labels.update({d.key: d.label for d in required_documents(application.structure_type, application.departement_code)})
-        except ImportError:  # pragma: no cover
-            pass
+    labels = {
+        value.key: value.label for value in vars(documents).values() if isinstance(value, documents.DocumentRequirement)
+    }
+    labels.update({d.key: d.label for d in _requirements(application)})
+    labels["piece_jointe"] = "Pièce jointe à un message"
     return labels
 
 
@@ -372,8 +363,6 @@ def application_message(application_id: int):
     if not form.validate_on_submit():
         return _render_detail(_load_detail(application_id), message_form=form)
     referent = current_referent()
-    from app.applications.uploads import UploadRefused, delete_stored, has_file, store_upload
-
     stored = []
     folder = current_app.config["UPLOAD_FOLDER"]
     try:
@@ -432,8 +421,6 @@ def application_document(application_id: int, document_id: int):
     document = db.session.get(ApplicationDocument, document_id)
     if document is None or document.application_id != application.id:
         abort(404)
-    from app.applications.uploads import stored_path
-
     try:
         path = stored_path(current_app.config["UPLOAD_FOLDER"], document.stored_name)
     except ValueError:
