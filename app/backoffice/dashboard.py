@@ -12,18 +12,14 @@ def dashboard():
     from app.backoffice.access import current_referent, scope_filter
     from app.extensions import db
     from app.formatting import utcnow
+    from app.webinars.services import fill_rates
 
     referent = current_referent()
     scope = scope_filter(Application.departement_code, referent)
     now = utcnow()
     monthly = stats.monthly_submissions(db.session, scope, now)
     stale_total, stale_rows = stats.stale_applications(db.session, scope, now)
-    try:
-        from app.webinars.services import fill_rates
-
-        webinars = fill_rates(None if referent.is_admin else referent.departement_codes, now=now)
-    except ImportError:  # pragma: no cover - the webinars feature ships its own service
-        webinars = []
+    webinars = fill_rates(None if referent.is_admin else referent.departement_codes, now=now)
     return render_template(
         "backoffice/dashboard.html",
         status_counts=stats.status_counts(db.session, scope),
