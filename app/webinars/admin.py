@@ -157,6 +157,15 @@ def webinar_edit(webinar_id: int):
                     )
                 else:
                     flash("Les modifications sont enregistrées.", "success")
+                free = webinar.capacity - services.count_status(webinar.id, RegistrationStatus.CONFIRMED)
+                waiting = services.count_status(webinar.id, RegistrationStatus.WAITING)
+                if free > 0 and waiting:
+                    flash(
+                        f"{free} place{'s' if free > 1 else ''} libre{'s' if free > 1 else ''} et {waiting} "
+                        f"personne{'s' if waiting > 1 else ''} en attente : attribuez les places avec le bouton "
+                        "« Attribuer » ou une par une depuis la liste d'attente.",
+                        "info",
+                    )
                 return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id))
     return render_template("backoffice/webinars/form.html", form=form, webinar=webinar)
 

@@ -115,6 +115,7 @@ def test_backoffice_webinar_screens(page, live_server, referent):
     page.get_by_label("Nombre de places").fill("13")
     page.get_by_role("button", name="Enregistrer les modifications").click()
     assert page.get_by_text("Les modifications sont enregistrées.").is_visible()
+    assert page.get_by_text("1 place libre et 2 personnes en attente").is_visible()
 
     page.get_by_role("button", name="Attribuer la place libre à la liste d'attente").click()
     assert page.get_by_text("a reçu une place").is_visible()
