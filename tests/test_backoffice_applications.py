@@ -411,6 +411,7 @@ def test_full_review_by_routes(client, db, auth, people):
     assert application.status is S.WAITING_APPLICANT
     assert application.messages[-1].requested_items == ["Statuts à jour", "Horaires du poste"]
 
+    assert "Demander d'autres compléments" in client.get(url).get_data(as_text=True)
     client.post(f"{url}/actions/resume")
     assert reload(db, application).status is S.IN_REVIEW
 
