@@ -181,3 +181,22 @@ def test_login_and_logout_with_the_keyboard_only(page, live_server, account):
         raise AssertionError("« Se déconnecter » n'est pas atteignable au clavier")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Connexion à l'espace référent")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_logout_on_a_phone_with_and_without_javascript(browser, live_server, account, javascript):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript, viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    try:
+        login(page, live_server, account, PASSWORD)
+        expect(page.locator("h1")).to_have_text("Tableau de bord")
+        if javascript:  # the DSFR moves the header tools into the « Menu » dialog
+            page.get_by_role("button", name="Menu", exact=True).click()
+            page.locator("#menu-espace-referent").get_by_role("button", name="Se déconnecter").click()
+        else:  # app.css shows them in place
+            page.get_by_role("button", name="Se déconnecter").click()
+        expect(page.locator("h1")).to_have_text("Connexion à l'espace référent")
+        if javascript:  # axe-core itself needs JavaScript
+            axe_check(page)
+    finally:
+        context.close()
