@@ -20,7 +20,7 @@ from app.applications.models import (
     ApplicationStatus as S,
     DocumentSource,
 )
-from app.applications.queue import QueueFilters, page_window, queue_page, tab_counts
+from app.applications.queue import QueueFilters, page_window, tab_counts
 from app.applications.workflow import TransitionNotAllowed
 from app.eligibility.structures import StructureType
 from app.mail.models import OutboxMessage

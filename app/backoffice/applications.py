@@ -6,10 +6,9 @@ application of another département does not exist for the référent (404).
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy.orm import selectinload
-
-import sqlalchemy as sa
 
 from app.applications import review
 from app.applications.attestation import AttestationUnavailable, attestation_filename, attestation_pdf
@@ -35,6 +34,7 @@ from app.applications.queue import (
     queue_select,
     tab_counts,
 )
+from app.applications.uploads import UploadRefused, delete_stored, has_file, store_upload, stored_path
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
 from app.backoffice.access import current_referent, get_in_scope_or_404, in_scope, scope_filter
@@ -47,11 +47,10 @@ from app.backoffice.application_forms import (
     ReasonForm,
 )
 from app.database import begin_write_transaction
-from app.extensions import db
-from app.formatting import utcnow
-from app.applications.uploads import UploadRefused, delete_stored, has_file, store_upload, stored_path
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
+from app.extensions import db
+from app.formatting import utcnow
 from app.territories import all_departements
 
 
