@@ -1,10 +1,27 @@
 """Shared form pieces: the French base form and field types rendered by ``_macros/forms.html``."""
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
 
+# C0 control characters but tab, line feed and carriage return, plus DEL. NUL in particular: PostgreSQL
+# refuses it in text (a 500 waiting to happen); the others only garble pages, mails and exports.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control_characters(value):
+    """Filter added to every field of every form: typed text loses invisible control characters (lists
+    of values too); anything else (files, numbers, dates) is left alone."""
+    if isinstance(value, str):
+        return _CONTROL_CHARACTERS.sub("", value)
+    if isinstance(value, list):
+        return [strip_control_characters(item) for item in value]
+    return value
+
 
 class BaseForm(FlaskForm):
-    """WTForms' built-in messages in French ("Ce champ est requis.")."""
+    """WTForms' built-in messages in French ("Ce champ est requis."); control characters removed from
+    every value typed (see ``strip_control_characters``)."""
 
     class Meta:
         locales = ("fr_FR", "fr")
@@ -13,6 +30,11 @@ class BaseForm(FlaskForm):
             from wtforms.i18n import get_translations
 
             return get_translations(self.locales)
+
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters") or ()
+            options = dict(options, filters=(strip_control_characters, *filters))
+            return unbound_field.bind(form=form, **options)
 
 
 class MultiCheckboxField(SelectMultipleField):
