@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -384,6 +385,8 @@ def test_detail_shows_answers_posts_tutors_documents_history(client, db, auth, p
                      "Gironde"):
         assert expected in text, expected
     assert text.count("<h1") == 1
+    ids = re.findall(r' id="([^"]+)"', text)
+    assert len(ids) == len(set(ids))  # several forms on the page, no duplicate id
     assert "Habiliter" not in text  # not offered before the file is sent for decision
 
 
@@ -475,6 +478,10 @@ def test_actions_need_csrf(csrf_app, client, db, auth, people):
     auth.login_as(people[0])
     assert client.post(f"{BASE}/{application.id}/actions/take").status_code == 400
     assert reload(db, application).status is S.SUBMITTED
+    page = client.get(f"{BASE}/{application.id}").get_data(as_text=True)
+    assert page.count('name="csrf_token"') >= 4  # take, close, message, note (and logout)
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
 
 
 def test_document_download_only_for_authorised_referents(app, client, db, auth, people):
