@@ -559,7 +559,11 @@ def main() -> int:
     for part, ok in results.items():
         report(f"- ({part}) {'OK' if ok else 'HORS CIBLE'}")
     if not args.no_write and not args.quick:
-        (ROOT / "bench" / "RESULTS.md").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+        results_file = ROOT / "bench" / "RESULTS.md"
+        # The hand-written "## Analyse" section (reading of the figures) survives a new run.
+        previous = results_file.read_text(encoding="utf-8") if results_file.exists() else ""
+        analysis = previous[previous.index("## Analyse"):] if "## Analyse" in previous else ""
+        results_file.write_text("\n".join(LINES) + "\n" + ("\n" + analysis if analysis else ""), encoding="utf-8")
         print("\nRésultats écrits dans bench/RESULTS.md")
     return 0 if all(results.values()) else 1
 
