@@ -62,7 +62,7 @@ def test_dashboard_counts_stale_webinars_and_chart_scoped(client, db, auth):
     text = response.get_data(as_text=True)
     assert text.count("<h1") == 1
     # Counts per status, each a link to the filtered queue.
-    tiles = dict(re.findall(r'statut=([a-z_]+)">[^<]+</a></h3>\s*<p class="fr-tile__detail bo-status-tile__count">(\d+)', text))
+    tiles = dict(re.findall(r'statut=([a-z_]+)">[^<]+<span class="fr-sr-only"> : (\d+) candidatures?</span></a>', text))
     assert tiles["deposee"] == "1" and tiles["en_attente_demandeur"] == "1" and tiles["en_instruction"] == "1"
     assert tiles["refusee"] == "1" and tiles["habilitee"] == "0"
     assert "brouillon" not in tiles
