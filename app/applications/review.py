@@ -250,10 +250,11 @@ def request_complements(
     if not items:
         raise NothingRequested()
     now = now or utcnow()
+    detail = "Éléments demandés : " + " ; ".join(items)
     if application.status is ApplicationStatus.IN_REVIEW:
-        _move(application, get_transition(application.status, "request_complements"), referent, "\n".join(items), now)
+        _move(application, get_transition(application.status, "request_complements"), referent, detail, now)
     elif application.status is ApplicationStatus.WAITING_APPLICANT:
-        record_event(application, "complements_requested", referent, "\n".join(items), now=now)
+        record_event(application, "complements_requested", referent, detail, now=now)
     else:
         raise TransitionNotAllowed(application.status, "request_complements")
     if application.assigned_referent_id is None:
