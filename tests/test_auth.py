@@ -285,6 +285,8 @@ def test_reset_flow(client, db):
     done = client.post(url, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert done.status_code == 302 and done.headers["Location"] == LOGIN
     assert client.post(LOGIN, data={"email": "a@justice.fr", "password": NEW_PASSWORD}).status_code == 302
+    notice = outbox(db, "a@justice.fr")[-1]
+    assert "votre mot de passe a été changé" in notice.body_text and "/espace-referent/mot-de-passe-oublie" in notice.body_text
     # the link is single-use
     client.post("/espace-referent/deconnexion")
     used = client.get(url)
@@ -440,6 +442,8 @@ def test_change_password(client, auth, db):
     ok = client.post(url, data={"password-current_password": DEFAULT_PASSWORD, "password-password": NEW_PASSWORD, "password-confirm": NEW_PASSWORD})
     assert ok.status_code == 302
     assert client.get(DASHBOARD).status_code == 200  # this session goes on
+    [notice] = outbox(db, "a@justice.fr")
+    assert "votre mot de passe a été modifié" in notice.body_text and notice.body_html
     db.session.expire_all()
     assert verify_password(db.session.get(Referent, referent.id).password_hash, NEW_PASSWORD)
 
@@ -531,6 +535,8 @@ def test_admin_resets_a_lost_totp(client, auth, db):
     client.post(f"/espace-referent/comptes/{referent.id}/double-authentification")
     db.session.expire_all()
     assert db.session.get(Referent, referent.id).totp_secret is None
+    [notice] = outbox(db, referent.email)
+    assert f"la double authentification a été désactivée par {admin.name}" in notice.body_text
 
 
 def test_unknown_account_is_404(client, auth, db):

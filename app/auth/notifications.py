@@ -51,3 +51,16 @@ def queue_invitation(referent: Referent, invited_by: Referent | None = None):
         url=invitation_url(referent),
         days=current_app.config["ACCOUNT_INVITATION_DAYS"],
     )
+
+
+def queue_security_notice(referent: Referent, what: str):
+    """Tell the account holder that something changed on their account (they may not be the author)."""
+    return queue_mail(
+        referent.email,
+        "Modification de votre compte – Espace référent TIG Partenaires",
+        "auth_security_notice",
+        category="compte",
+        referent=referent,
+        what=what,
+        forgot_url=_absolute_url("auth.forgot_password"),
+    )

@@ -1,6 +1,7 @@
 """Login, second factor, logout, forgotten password, new password (reset and invitation)."""
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -12,6 +13,9 @@ from app.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordF
 from app.auth.models import Referent
 from app.extensions import db
 from app.ratelimits import limit
+
+
+security_log = logging.getLogger("app.auth.security")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -40,6 +44,7 @@ def _throttle_settings() -> dict:
 def _finish_login(referent: Referent, next_url: str | None):
     services.mark_logged_in(referent, _client_ip())
     db.session.commit()
+    security_log.info("Connexion de %s depuis %s", referent.email, _client_ip())
     auth_session.start_session(session, referent)
     flash(f"Bienvenue, {referent.name}.", "success")
     return redirect(next_url or url_for("backoffice.dashboard"))
@@ -59,9 +64,11 @@ def login():
             referent = services.authenticate(form.email.data, form.password.data, _client_ip(), **_throttle_settings())
         except services.TooManyAttempts as exc:
             db.session.commit()
+            security_log.warning("Connexion refusée (blocage) pour %r depuis %s", form.email.data, _client_ip())
             error, status = str(exc), 429
         except services.InvalidCredentials as exc:
             db.session.commit()  # the failure counts
+            security_log.info("Échec de connexion pour %r depuis %s", form.email.data, _client_ip())
             error = str(exc)
         else:
             if referent.totp_secret:
@@ -139,7 +146,12 @@ def _token_page(token: str, salt: str, max_age_seconds: int, kind: str):
     form = NewPasswordForm(account_email=referent.email)
     if form.validate_on_submit():
         services.set_password(referent, form.password.data)
+        if kind == "reset":
+            from app.auth.notifications import queue_security_notice
+
+            queue_security_notice(referent, "votre mot de passe a été changé avec le lien « mot de passe oublié ».")
         db.session.commit()
+        security_log.info("Mot de passe choisi par %s (%s)", referent.email, kind)
         auth_session.end_session(session)
         flash(
             "Votre mot de passe est enregistré. Connectez-vous avec votre adresse électronique et ce mot de passe.",

@@ -1,17 +1,21 @@
 """Accounts in the back office: « Mon compte » (every référent) and « Comptes » (administrators)."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, flash, redirect, render_template, session, url_for
 
 from app.auth import services
 from app.auth import session as auth_session
 from app.auth.forms import ChangePasswordForm, CodeForm, NotificationsForm, TotpDisableForm
+from app.auth.notifications import queue_security_notice
 from app.auth.passwords import verify_password
 from app.backoffice import bp
 from app.backoffice.access import current_referent
 from app.extensions import db
 
 TOTP_PENDING_SECRET = "totp_pending_secret"
+security_log = logging.getLogger("app.auth.security")
 
 
 def _account_page(**forms):
@@ -55,7 +59,9 @@ def account_password():
         except services.InvalidCredentials:
             form.current_password.errors.append("Le mot de passe actuel est incorrect.")
         else:
+            queue_security_notice(referent, "votre mot de passe a été modifié.")
             db.session.commit()
+            security_log.info("Mot de passe modifié par %s", referent.email)
             auth_session.start_session(session, referent)  # stays logged in here; other sessions end
             flash("Votre mot de passe est modifié. Vos autres sessions ouvertes sont fermées.", "success")
             return redirect(url_for("backoffice.account"))
@@ -79,7 +85,9 @@ def totp_setup():
         except services.InvalidCode as exc:
             form.code.errors.append(str(exc))
         else:
+            queue_security_notice(referent, "la double authentification a été activée.")
             db.session.commit()
+            security_log.info("Double authentification activée par %s", referent.email)
             session.pop(TOTP_PENDING_SECRET, None)
             flash("La double authentification est activée : un code vous sera demandé à chaque connexion.", "success")
             return redirect(url_for("backoffice.account"))
@@ -103,7 +111,9 @@ def totp_disable():
     if form.validate_on_submit():
         if verify_password(referent.password_hash, form.password.data):
             services.disable_totp(referent)
+            queue_security_notice(referent, "la double authentification a été désactivée.")
             db.session.commit()
+            security_log.info("Double authentification désactivée par %s", referent.email)
             flash("La double authentification est désactivée.", "success")
             return redirect(url_for("backoffice.account"))
         form.password.errors.append("Le mot de passe actuel est incorrect.")

@@ -1,6 +1,8 @@
 """« Comptes »: national administrators list, invite, edit, deactivate and reactivate accounts."""
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import SelectField, StringField
@@ -10,13 +12,15 @@ from app import territories
 from app.auth import services
 from app.auth.forms import ReferentForm
 from app.auth.models import Referent, ReferentDepartement
-from app.auth.notifications import queue_invitation
+from app.auth.notifications import queue_invitation, queue_security_notice
 from app.backoffice import bp
 from app.backoffice.access import admin_required, current_referent
+from app.database import page_number
 from app.extensions import db
 from app.forms import BaseForm
 
 PER_PAGE = 25
+security_log = logging.getLogger("app.auth.security")
 STATUS_CHOICES = [("actifs", "Comptes actifs"), ("desactives", "Comptes désactivés"), ("tous", "Tous les comptes")]
 
 
@@ -67,7 +71,7 @@ def accounts_list():
     elif status == "desactives":
         query = query.where(Referent.is_active.is_(False))
     query = query.order_by(Referent.is_admin.desc(), sa.func.lower(Referent.name))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("backoffice/accounts/list.html", page=page, filters=filters, args=args)
 
@@ -87,6 +91,7 @@ def accounts_invite():
         else:
             queue_invitation(referent, invited_by=current_referent())
             db.session.commit()
+            security_log.info("Compte %s créé par %s", referent.email, current_referent().email)
             flash(f"Compte créé. Une invitation a été envoyée à {referent.email} pour choisir un mot de passe.", "success")
             return redirect(url_for("backoffice.accounts_list"))
     return render_template("backoffice/accounts/invite.html", form=form)
@@ -109,6 +114,10 @@ def accounts_edit(referent_id: int):
             referent.is_admin = bool(form.is_admin.data)
             services.set_departements(referent, form.departements.data)
             db.session.commit()
+            security_log.info(
+                "Compte %s modifié par %s (administrateur : %s, départements : %s)",
+                referent.email, current_referent().email, referent.is_admin, ",".join(referent.departement_codes),
+            )
             flash(f"Le compte de {referent.name} est enregistré.", "success")
             return redirect(url_for("backoffice.accounts_list"))
     return render_template("backoffice/accounts/edit.html", form=form, referent=referent, is_self=is_self)
@@ -123,6 +132,7 @@ def accounts_deactivate(referent_id: int):
         return redirect(url_for("backoffice.accounts_edit", referent_id=referent.id))
     services.set_active(referent, False)
     db.session.commit()
+    security_log.info("Compte %s désactivé par %s", referent.email, current_referent().email)
     flash(f"Le compte de {referent.name} est désactivé : il ne peut plus se connecter.", "success")
     return redirect(url_for("backoffice.accounts_edit", referent_id=referent.id))
 
@@ -133,6 +143,7 @@ def accounts_reactivate(referent_id: int):
     referent = _get_referent_or_404(referent_id)
     services.set_active(referent, True)
     db.session.commit()
+    security_log.info("Compte %s réactivé par %s", referent.email, current_referent().email)
     flash(f"Le compte de {referent.name} est réactivé.", "success")
     return redirect(url_for("backoffice.accounts_edit", referent_id=referent.id))
 
@@ -155,7 +166,9 @@ def accounts_resend_invitation(referent_id: int):
 def accounts_reset_totp(referent_id: int):
     referent = _get_referent_or_404(referent_id)
     services.disable_totp(referent)
+    queue_security_notice(referent, f"la double authentification a été désactivée par {current_referent().name}.")
     db.session.commit()
+    security_log.info("Double authentification de %s désactivée par %s", referent.email, current_referent().email)
     flash(
         f"La double authentification de {referent.name} est désactivée. Il ou elle devra la réactiver "
         "à sa prochaine connexion si elle est obligatoire.",
