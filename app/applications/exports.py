@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from app.applications.validators import format_phone
 from app.formatting import short_datetime_fr
 from app.territories import get_departement
 
@@ -60,7 +61,7 @@ def row_values(row) -> list[str]:
         row.assigned_name or "",
         f"{row.contact_first_name} {row.contact_last_name}".strip(),
         row.contact_email,
-        row.contact_phone,
+        format_phone(row.contact_phone),
         str(row.posts_count),
     ]
 

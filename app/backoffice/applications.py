@@ -35,6 +35,7 @@ from app.applications.queue import (
     tab_counts,
 )
 from app.applications.uploads import UploadRefused, delete_stored, has_file, store_upload, stored_path
+from app.applications.validators import format_phone
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
 from app.backoffice.access import current_referent, get_in_scope_or_404, in_scope, scope_filter
@@ -237,6 +238,7 @@ def _render_detail(application: Application, status: int = 200, **forms):
         application=application,
         eligibility_path_label=path_label,
         event_labels=EVENT_LABELS,
+        phone_display=format_phone(application.contact_phone),
         transitions=transitions,
         action_form=ActionForm(),
         message_form=forms.get("message_form") or MessageForm(),
