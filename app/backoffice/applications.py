@@ -34,7 +34,7 @@ from app.applications.queue import (
     queue_select,
     tab_counts,
 )
-from app.applications.uploads import UploadRefused, delete_stored, has_file, store_upload, stored_path
+from app.applications.uploads import UploadRefused, delete_stored, has_file, human_size, store_upload, stored_path
 from app.applications.validators import format_phone
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
@@ -239,6 +239,7 @@ def _render_detail(application: Application, status: int = 200, **forms):
         eligibility_path_label=path_label,
         event_labels=EVENT_LABELS,
         phone_display=format_phone(application.contact_phone),
+        human_size=human_size,
         transitions=transitions,
         action_form=ActionForm(),
         message_form=forms.get("message_form") or MessageForm(),
