@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes
@@ -245,7 +244,7 @@ def test_a_worker_whose_lease_was_taken_over_does_not_send(app, db):
 # --- a worker killed with SIGKILL in the middle of a batch ------------------------------------------
 
 
-def run_worker(app, port: int) -> subprocess.Popen:
+def run_worker(app, port: int, lease_seconds: int = 600) -> subprocess.Popen:
     env = dict(
         os.environ,
         APP_ENV="production",
@@ -254,7 +253,7 @@ def run_worker(app, port: int) -> subprocess.Popen:
         UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"],
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(port),
-        OUTBOX_LEASE_SECONDS="2",
+        OUTBOX_LEASE_SECONDS=str(lease_seconds),
         LOG_LEVEL="WARNING",
     )
     return subprocess.Popen(
@@ -287,8 +286,18 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, db):
         assert second.returncode == 0
         assert statuses(db) == {MailStatus.SENT: 3, MailStatus.SENDING: 5}
 
-        # …and takes them over once the lease (2 s here) has expired.
-        time.sleep(2.5)
+        # …and takes them over once the lease has expired (the clock is moved rather than waited for:
+        # a loaded machine must not turn a slow start into a takeover).
+        db.session.rollback()
+        leased = db.session.scalars(sa.select(OutboxMessage).filter_by(status=MailStatus.SENDING)).all()
+        assert all(m.locked_until > utcnow() + timedelta(seconds=500) for m in leased)
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.status == MailStatus.SENDING)
+            .values(locked_until=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        db.session.remove()
         third = run_worker(app, port)
         out, err = third.communicate(timeout=60)
         assert third.returncode == 0, err
