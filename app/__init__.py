@@ -65,8 +65,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import applications, auth, backoffice, eligibility, mail, public, static_assets, webinars
+    from app import applications, auth, backoffice, eligibility, mail, public, routing, static_assets, webinars
 
+    routing.init_app(app)  # before the rules: <token> parts refuse NUL and other control characters
     for module in (static_assets, public, eligibility, applications, webinars, auth, backoffice, mail):
         app.register_blueprint(module.bp)
 

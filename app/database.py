@@ -49,3 +49,9 @@ def begin_write_transaction() -> None:
 
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
+
+
+def page_number(value: str) -> int:
+    """``request.args.get("page", 1, type=page_number)``: a page between 1 and 1,000,000 (a huge number
+    overflows the SQL OFFSET: a 500 on SQLite and PostgreSQL alike); not a number → the default."""
+    return min(max(int(value), 1), 1_000_000)

@@ -15,6 +15,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from app.applications.exports import neutralise
 from app.backoffice import bp
 from app.backoffice.access import current_referent, get_in_scope_or_404
+from app.database import page_number
 from app.extensions import db
 from app.formatting import paris_to_utc, short_datetime_fr, to_paris, utcnow
 from app.mail.models import OutboxMessage
@@ -91,7 +92,7 @@ def webinars_list():
         query = query.where(Webinar.starts_at > now).order_by(Webinar.starts_at, Webinar.id)
     else:
         query = query.where(Webinar.starts_at <= now).order_by(Webinar.starts_at.desc(), Webinar.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=PER_PAGE, error_out=False)
     counts = services.seat_counts([w.id for w in page.items])
     cards = [services.WebinarCard(w, *counts.get(w.id, (0, 0))) for w in page.items]
     return render_template("backoffice/webinars/list.html", cards=cards, page=page, period=period)
@@ -189,7 +190,7 @@ def webinar_detail(webinar_id: int):
     if status != "all":
         query = query.where(Registration.status == RegistrationStatus(status))
     query = query.order_by(Registration.created_at, Registration.id)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=50, error_out=False)
     confirmed = tab_counts["confirmed"]
     # Waiting positions for the page, computed once (no per-row query).
     waiting_ids = [r.id for r in services.waiting_list(webinar.id)] if tab_counts["waiting"] else []
@@ -362,5 +363,5 @@ def webinar_mails(webinar_id: int):
         .where(OutboxMessage.webinar_id == webinar.id)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     )
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=50, error_out=False)
     return render_template("backoffice/webinars/mails.html", webinar=webinar, page=page)
