@@ -53,6 +53,16 @@ def sanitize_filename(name: str | None) -> str:
     return name or "document"
 
 
+def is_plain_filename(name: str | None) -> bool:
+    """A name as browsers send it: no folder part, no control character. '../../etc/passwd.pdf' is
+    only ever sent by a hand-made request: refused rather than quietly renamed."""
+    name = name or ""
+    return not (
+        "/" in name or "\\" in name or name.startswith("..")
+        or any(unicodedata.category(c) == "Cc" for c in name)
+    )
+
+
 def has_file(storage) -> bool:
     """Whether a werkzeug FileStorage holds a chosen file (an empty input sends a nameless part)."""
     return bool(storage is not None and getattr(storage, "filename", ""))
@@ -61,6 +71,11 @@ def has_file(storage) -> bool:
 def store_upload(storage, folder: str | Path, max_bytes: int) -> StoredFile:
     """Check and store one uploaded file. Raises ``UploadRefused`` with a French message."""
     display_name = sanitize_filename(storage.filename)
+    if not is_plain_filename(storage.filename):
+        raise UploadRefused(
+            f"Le nom du fichier « {display_name} » n'est pas accepté : il ne doit contenir ni chemin (« / », « \\ », "
+            "« .. ») ni caractère invisible. Renommez le fichier puis envoyez-le de nouveau."
+        )
     stream = storage.stream
     data = bytearray()
     while True:
