@@ -26,6 +26,7 @@ from app.applications.workflow import TransitionNotAllowed
 from app.eligibility.structures import StructureType
 from app.mail.models import OutboxMessage
 from tests.factories import make_application, make_referent
+from tests.pdf_text import pdf_text
 
 BASE = "/espace-referent/candidatures"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
@@ -594,9 +595,14 @@ def test_attestation_only_for_habilitated_applications(db, people):
     review.apply_action(application, "approve", alice, "Décision favorable du directeur du SPIP.")
     data = attestation_pdf(application)
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") >= 2  # twelve posts need a second page
+    text = " ".join(pdf_text(data).split())
+    for expected in ("Attestation d'habilitation", application.reference, application.structure_name,
+                     "Département : Gironde (33)", "Postes inscrits (12)", "Entretien des espaces verts 12",
+                     "Zoé Ngô (Cheffe d'équipe)", "Observations : Décision favorable du directeur du SPIP.", "pour une durée de cinq ans"):
+        assert expected in text, expected
     public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
     review.apply_action(public, "approve", alice, "Postes inscrits.")
-    assert attestation_pdf(public).startswith(b"%PDF")
+    assert "Attestation d'inscription des postes de TIG" in pdf_text(attestation_pdf(public))
     [mail] = mails(db, public)
     assert "postes de votre structure sont inscrits" in mail.subject  # habilitated by right: posts only
     assert "Observations :" in mail.body_text and "Postes inscrits." in mail.body_text
