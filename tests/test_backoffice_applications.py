@@ -298,6 +298,9 @@ def test_queue_invalid_filter_rerenders_with_french_errors(client, db, auth, peo
     assert "resume-erreurs" in text
     assert "Saisissez une date valide, par exemple 31/01/2026." in text
     assert "Abeilles du quartier" in text  # the list still shows, the bad filter is ignored
+    text = client.get(f"{BASE}?departement=59&statut=inconnu").get_data(as_text=True)
+    assert "Choisissez l&#39;un de vos départements dans la liste." in text
+    assert "Choisissez un statut dans la liste." in text
     response = client.get(f"{BASE}?du=2026-02-01&au=2026-01-01")
     assert "postérieure ou égale" in response.get_data(as_text=True)
 

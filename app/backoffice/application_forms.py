@@ -54,6 +54,14 @@ class QueueFilterForm(BaseForm):
         for date_field in (self.du, self.au):
             if date_field.process_errors:
                 date_field.errors = ["Saisissez une date valide, par exemple 31/01/2026."]
+        for select, message in (
+            (self.departement, "Choisissez l'un de vos départements dans la liste."),
+            (self.type_structure, "Choisissez un type de structure dans la liste."),
+            (self.statut, "Choisissez un statut dans la liste."),
+            (self.tri, "Choisissez un ordre de tri dans la liste."),
+        ):
+            if select.errors:
+                select.errors = [message]
         return valid
 
     def validate_au(self, field):
