@@ -24,6 +24,8 @@ def test_second_anonymous_visit_is_served_from_the_cache(cached_app):
     assert second.data == first.data
     assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
     assert second.mimetype == "text/html"
+    assert client.head("/experimentation-ess").headers["X-Cache"] == "HIT"
+    assert client.head("/experimentation-ess").data == b""
 
 
 def test_query_string_is_part_of_the_key(cached_app):
@@ -75,12 +77,12 @@ def test_entries_expire_and_the_cache_is_bounded(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
     cache = PageCache(max_entries=2)
-    cache.put("/a", 10, 200, "text/html", b"a")
-    assert cache.get("/a") == (200, "text/html", b"a")
+    cache.put("/a", 10, "200 OK", [("Content-Type", "text/html")], b"a")
+    assert cache.get("/a") == ("200 OK", [("Content-Type", "text/html")], b"a")
     now[0] += 11
     assert cache.get("/a") is None
-    cache.put("/a", 10, 200, "text/html", b"a")
-    cache.put("/b", 10, 200, "text/html", b"b")
+    cache.put("/a", 10, "200 OK", [], b"a")
+    cache.put("/b", 10, "200 OK", [], b"b")
     cache.get("/a")  # /a recently used: /b is the one dropped
-    cache.put("/c", 10, 200, "text/html", b"c")
+    cache.put("/c", 10, "200 OK", [], b"c")
     assert cache.get("/b") is None and cache.get("/a") and cache.get("/c")
