@@ -211,6 +211,17 @@ def _complements_form(application: Application, formdata=None) -> ComplementsFor
     return form
 
 
+# Confirmation after each workflow action ({status}: the new status label).
+ACTION_FLASHES = {
+    "take": "Vous avez pris en charge la candidature : elle est « {status} » et le demandeur en est informé par courriel.",
+    "resume": "L'instruction reprend : la candidature est « {status} ».",
+    "send_for_decision": "La candidature est « {status} » ; le demandeur en est informé par courriel.",
+    "approve": "Décision enregistrée : « {status} ». Le demandeur la reçoit par courriel avec l'attestation en PDF.",
+    "refuse": "Décision enregistrée : « {status} ». Le demandeur la reçoit par courriel avec le motif.",
+    "close": "Décision enregistrée : « {status} ». Le demandeur la reçoit par courriel avec le motif.",
+    "reopen": "La candidature est rouverte et de nouveau « {status} » ; le demandeur en est informé par courriel.",
+}
+
 # History entries, by event kind.
 EVENT_LABELS = {
     "draft_created": "Brouillon créé",
@@ -331,7 +342,7 @@ def application_action(application_id: int, action: str):
         flash(str(error), "error")
         return _back(application)
     db.session.commit()
-    flash(f"C'est fait : la candidature est désormais « {application.status.label} ».", "success")
+    flash(ACTION_FLASHES.get(action, "La candidature est désormais « {status} ».").format(status=application.status.label), "success")
     return _back(application)
 
 
