@@ -401,8 +401,7 @@ def test_full_review_by_routes(client, db, auth, people):
     url = f"{BASE}/{application.id}"
 
     response = client.post(f"{url}/actions/take", follow_redirects=True)
-    assert "Vous suivez désormais cette candidature." not in response.get_data(as_text=True)  # generic message
-    assert "« En instruction »" in response.get_data(as_text=True)
+    assert "Vous avez pris en charge la candidature : elle est « En instruction »" in response.get_data(as_text=True)
     application = reload(db, application)
     assert application.status is S.IN_REVIEW and application.assigned_referent_id == alice.id
 
