@@ -84,6 +84,8 @@ class Config:
 
     # Personal data retention
     WEBINAR_RETENTION_DAYS = _env_int("WEBINAR_RETENTION_DAYS", 365)
+    # Sent emails (names, addresses, attached summaries) erased from the outbox after this (app/privacy.py).
+    OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 90)
 
     # Accessibility statement: compliance level shown in the footer and on /accessibilite.
     ACCESSIBILITY_STATUS = os.environ.get("ACCESSIBILITY_STATUS", "partiellement conforme")

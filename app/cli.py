@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
     from app import backup
 
     backup.init_app(app)
+    from app import privacy
+
+    privacy.init_app(app)
 
 
 @click.command("seed-demo")

@@ -345,7 +345,7 @@ def test_public_listing_filter_keeps_national(db):
     assert past == []
 
 
-def test_purge_job_deletes_registrations_after_retention(app, db):
+def test_purge_job_anonymises_registrations_after_retention(app, db):
     from app.webinars.jobs import purge_old_registrations
 
     app.config["WEBINAR_RETENTION_DAYS"] = 30
@@ -364,8 +364,12 @@ def test_purge_job_deletes_registrations_after_retention(app, db):
     db.session.commit()
     assert purge_old_registrations() == 1
     db.session.commit()
-    remaining = db.session.scalars(sa.select(Registration.webinar_id)).all()
-    assert remaining == [recent.id]
+    assert purge_old_registrations() == 0  # nothing more to do
+    rows = {r.webinar_id: r for r in db.session.scalars(sa.select(Registration)).all()}
+    assert rows[recent.id].email == "a@example.org" and rows[recent.id].anonymised_at is None
+    gone = rows[old.id]  # the row stays for statistics, without personal data
+    assert (gone.last_name, gone.first_name, gone.email, gone.structure_name, gone.role) == ("", "", "", "", "")
+    assert gone.anonymised_at is not None and gone.status is RegistrationStatus.CONFIRMED
     assert db.session.get(type(old), old.id) is not None  # the webinar itself stays
 
 

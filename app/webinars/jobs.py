@@ -50,9 +50,14 @@ def send_due_join_links(now: datetime | None = None) -> int:
 
 @job("webinaires-purge-inscriptions")
 def purge_old_registrations(now: datetime | None = None) -> int:
-    """Delete the registrations of webinars held more than WEBINAR_RETENTION_DAYS ago (personal data
-    kept no longer than needed); the webinar itself stays, for the history of the back office."""
+    """Anonymise the registrations of webinars held more than WEBINAR_RETENTION_DAYS ago (personal data
+    kept no longer than needed): names, email, structure name, role and question are erased and the
+    private link dies (new token); status, structure type, département and dates stay, for statistics.
+    The webinar itself stays, for the history of the back office. Returns how many were anonymised;
+    a second run finds nothing more to do."""
     from flask import current_app
+
+    from app.webinars.models import new_token
 
     now = now or utcnow()
     limit = now - timedelta(days=current_app.config["WEBINAR_RETENTION_DAYS"])
@@ -64,7 +69,17 @@ def purge_old_registrations(now: datetime | None = None) -> int:
     ]
     if not old_ids:
         return 0
-    result = db.session.execute(
-        sa.delete(services.Registration).where(services.Registration.webinar_id.in_(old_ids))
-    )
-    return result.rowcount or 0
+    registrations = db.session.scalars(
+        sa.select(services.Registration).where(
+            services.Registration.webinar_id.in_(old_ids), services.Registration.anonymised_at.is_(None)
+        )
+    ).all()
+    for registration in registrations:
+        registration.last_name = registration.first_name = ""
+        registration.email = ""
+        registration.email_normalized = f"anonyme-{registration.id}"  # unique, as the active-email index needs
+        registration.structure_name = registration.role = registration.question = ""
+        registration.token = new_token()
+        registration.anonymised_at = now
+    db.session.flush()
+    return len(registrations)

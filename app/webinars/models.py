@@ -184,6 +184,8 @@ class Registration(db.Model):
     join_link_sent_at: Mapped[datetime | None]
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Personal data erased WEBINAR_RETENTION_DAYS after the webinar (app/webinars/jobs.py).
+    anonymised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
