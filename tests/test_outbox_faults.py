@@ -188,6 +188,29 @@ def test_smtp_error_mid_batch_retries_only_that_mail(app, db):
     assert "451" in retried.last_error
 
 
+def test_a_mail_that_cannot_be_built_is_retried_then_failed_never_stuck(app, db):
+    port = free_port()
+    use_smtp(app, port)
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    [broken_id, good_id] = queue_many(db, 2)
+    broken = db.session.get(OutboxMessage, broken_id)
+    broken.attachments = [{"filename": "x.ics", "content_type": "text/calendar", "data": "pas du base64 !"}]
+    db.session.commit()
+    handler = RecordingHandler()
+    controller = start_smtp(handler, port)
+    try:
+        assert deliver_pending() == {"sent": 1, "retry": 1, "failed": 0}
+        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert deliver_pending() == {"sent": 0, "retry": 0, "failed": 1}
+    finally:
+        controller.stop()
+    db.session.rollback()
+    assert db.session.get(OutboxMessage, broken_id).status is MailStatus.FAILED
+    assert db.session.get(OutboxMessage, good_id).status is MailStatus.SENT
+    assert len(handler.message_ids) == 1
+
+
 # --- two workers at once ---------------------------------------------------------------------------
 
 

@@ -241,11 +241,18 @@ def deliver_pending(limit: int | None = None) -> dict[str, int]:
                 continue
             message = db.session.get(OutboxMessage, message_id)
             to_address, subject = message.to_address, message.subject
-            mime = build_mime(message, sender) if use_smtp else None
-            db.session.commit()  # end the read transaction before the (slow) SMTP dialogue
             error: Exception | None = None
+            mime = None
             try:
-                if use_smtp:
+                mime = build_mime(message, sender) if use_smtp else None
+            except Exception as build_error:  # a message that cannot be built must not stay "sending"
+                log.exception("Courriel %s impossible à construire", message_id)
+                error = build_error
+            db.session.commit()  # end the read transaction before the (slow) SMTP dialogue
+            try:
+                if error is not None:
+                    pass
+                elif use_smtp:
                     if smtp is None:
                         try:
                             smtp = _open_smtp()
@@ -260,6 +267,10 @@ def deliver_pending(limit: int | None = None) -> dict[str, int]:
             except (smtplib.SMTPException, OSError) as smtp_error:
                 smtp = _close_quietly(smtp)
                 error = smtp_error
+            except Exception as unexpected:  # e.g. an address the SMTP library cannot encode
+                log.exception("Erreur inattendue à l'envoi du courriel %s", message_id)
+                smtp = _close_quietly(smtp)
+                error = unexpected
             outcome = _record(message_id, error, transport="smtp" if use_smtp else "log")
             counts[outcome] += 1
     finally:
