@@ -6,10 +6,12 @@ the test that proves production databases, built by the migrations, match those 
 """
 from __future__ import annotations
 
+import logging
 import pprint
 import uuid
 
 import flask_migrate
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -17,6 +19,21 @@ from alembic.migration import MigrationContext
 from app import create_app
 from app.extensions import db
 from config import TestingConfig
+
+
+@pytest.fixture(autouse=True)
+def keep_loggers_enabled():
+    """migrations/env.py runs logging.config.fileConfig, which disables every logger that exists
+    (app.errors, app.mail.outbox…): harmless in `flask db upgrade`, but later tests in this process
+    would lose their log records. Put them back as they were."""
+    disabled_before = {
+        name for name, logger in list(logging.root.manager.loggerDict.items())
+        if isinstance(logger, logging.Logger) and logger.disabled
+    }
+    yield
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name not in disabled_before:
+            logger.disabled = False
 
 
 def empty_database_url(test_database, tmp_path) -> str:
