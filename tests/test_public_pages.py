@@ -335,3 +335,10 @@ def test_too_large_page_states_the_configured_limit(app):
         abort(413)
 
     assert "4 Mo au plus" in app.test_client().get("/test-abort-413-limit").text
+
+
+def test_search_field_is_not_marked_optional(client):
+    # In a search form every field is optional: the "(optionnel)" marker would only add noise.
+    text = client.get("/referents").text
+    assert "Rechercher un département" in text
+    assert "Rechercher un département (optionnel)" not in text
