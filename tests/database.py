@@ -120,7 +120,7 @@ class PostgresCluster:
                    "--locale=C", "--no-sync"])
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c timezone=UTC"
         )
         self._run([pg_ctl, "-D", str(self.datadir), "-o", options, "-l", str(self.base / "server.log"),
                    "-w", "-t", "60", "start"])
