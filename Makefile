@@ -25,10 +25,17 @@ node_modules/.installed: package.json package-lock.json
 migrate: install
 	$(FLASK) db upgrade
 
+# Links printed by the demo data and written in emails point at the address actually served.
+seed run: export SITE_URL ?= http://$(HOST):$(PORT)
+
 seed: migrate
 	$(FLASK) seed-demo --if-empty
 
+# The site and, beside it, the mail worker (outbox + due jobs every 5 s), so that with MAIL_SERVER set
+# the emails really leave; both stop together on Ctrl+C.
 run: seed
+	@$(FLASK) worker --interval 5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 worker: migrate
