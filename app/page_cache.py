@@ -99,7 +99,12 @@ class PageCacheMiddleware:
             return self.wsgi_app(environ, start_response)
         if f"{config['SESSION_COOKIE_NAME']}=" in environ.get("HTTP_COOKIE", ""):
             return self.wsgi_app(environ, start_response)
-        key = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        # The host is part of the key: a page built with absolute URLs from a forged Host header must
+        # never be served to other visitors.
+        key = (
+            f"{environ.get('wsgi.url_scheme')}://{environ.get('HTTP_HOST', '')}{environ.get('SCRIPT_NAME', '')}"
+            f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        )
         hit = self.cache.get(key)
         if hit is not None:
             status, headers, body = hit

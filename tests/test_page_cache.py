@@ -36,6 +36,13 @@ def test_query_string_is_part_of_the_key(cached_app):
     assert client.get("/referents?q=33").headers["X-Cache"] == "HIT"
 
 
+def test_host_header_is_part_of_the_key(cached_app):
+    client = cached_app.test_client()
+    client.get("/agence", headers={"Host": "pirate.example"})
+    assert "X-Cache" not in client.get("/agence").headers
+    assert client.get("/agence").headers["X-Cache"] == "HIT"
+
+
 def test_visitor_with_a_session_is_never_served_from_the_cache(cached_app):
     client = cached_app.test_client()
     client.get("/agence")
