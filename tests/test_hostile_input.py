@@ -26,7 +26,8 @@ from app.webinars.models import Registration
 from tests.factories import make_application, make_referent, make_registration_data, make_webinar
 from tests.test_application_wizard import CONTACT, ESS, POST, STRUCTURE, post_step, start
 
-XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'; DROP TABLE applications; --",
+SCRIPT_PAYLOAD = "<script>alert(1)</script>"
+XSS = [SCRIPT_PAYLOAD, '"><img src=x onerror=alert(1)>', "'; DROP TABLE applications; --",
        "{{ 7*7 }}", "=cmd|' /C calc'!A0"]
 SPECIAL = [
     "\x00", "a\x00b", "\x00" * 50, "".join(chr(c) for c in range(32)), "\x7f\x1b[31m", "\ud7ff\ue000\ufffd",
@@ -278,6 +279,42 @@ def target_account_edit(client, auth):
                   echoed=["name"])
 
 
+def target_login_code(client, auth):
+    referent = make_referent(email="double@justice.fr", totp_secret="JBSWY3DPEHPK3PXP")
+    db.session.commit()
+    from app.auth.session import start_mfa
+
+    with client.session_transaction() as session:
+        start_mfa(session, referent, None)
+    return Target("/espace-referent/connexion/code", {"code": "123456"}, ["code"])
+
+
+def target_accept_invitation(client, auth):
+    referent = make_referent(email="invitee@justice.fr", password=None)
+    db.session.commit()
+    token = auth_services.make_token(referent, client.application.config["SECRET_KEY"], auth_services.INVITATION_SALT)
+    return Target(f"/espace-referent/activer-mon-compte/{token}",
+                  {"password": "Un mot de passe tres long 2026", "confirm": "autre"}, ["password", "confirm"])
+
+
+def target_account_password(client, auth):
+    auth.login_as(make_referent(email="moncompte@justice.fr"))
+    valid = {"password-current_password": "faux", "password-password": "Un mot de passe tres long 2026",
+             "password-confirm": "Un mot de passe tres long 2026"}
+    return Target("/espace-referent/mon-compte/mot-de-passe", valid, list(valid))
+
+
+def target_account_totp_setup(client, auth):
+    auth.login_as(make_referent(email="totp@justice.fr"))
+    return Target("/espace-referent/mon-compte/double-authentification", {"code": "000000"}, ["code"])
+
+
+def target_account_notifications(client, auth):
+    auth.login_as(make_referent(email="notifications@justice.fr"))
+    return Target("/espace-referent/mon-compte/notifications", {"notify_new_applications": "y"},
+                  ["notify_new_applications"])
+
+
 TARGETS = {name[len("target_"):]: function for name, function in dict(globals()).items() if name.startswith("target_")}
 
 
@@ -346,7 +383,7 @@ GET_PAGES = [
     ("/espace-referent/connexion", ["next"]),
     ("/espace-referent/candidatures", ["q", "departement", "type_structure", "statut", "du", "au", "tri", "onglet", "page"]),
     ("/espace-referent/candidatures/export.csv", ["q", "statut", "du", "au", "onglet"]),
-    ("/espace-referent/webinaires", ["statut", "page"]),
+    ("/espace-referent/webinaires", ["periode", "statut", "page"]),
     ("/espace-referent/comptes", ["q", "departement", "statut", "page"]),
 ]
 
@@ -363,6 +400,11 @@ def test_random_query_strings_never_break_a_page(url, params, app, client, auth)
         db.session.rollback()
 
     run()
+    for value in ("a\x00b", "\x00", SCRIPT_PAYLOAD, "9" * 30):  # every parameter at once, fixed cases
+        response = client.get(url, query_string={name: value for name in params})
+        assert response.status_code < 500, (url, value[:20])
+        assert SCRIPT_PAYLOAD not in response.get_data(as_text=True)
+        db.session.rollback()
 
 
 TOKEN_URLS = [

@@ -111,6 +111,21 @@ def test_xss_in_a_webinar_created_in_the_back_office_is_escaped_on_public_pages(
     assert_escaped(home, where="accueil")
 
 
+def test_xss_in_a_webinar_cancellation_reason_is_escaped_in_mails(app, client, auth):
+    from app.webinars import services
+    from tests.factories import make_registration_data
+
+    webinar = make_webinar()
+    db.session.commit()
+    services.register(webinar.id, make_registration_data("annulation@example.org"))
+    db.session.commit()
+    auth.login_as(make_referent(departements=("33",)))
+    reason = xss("Raison")
+    assert client.post(f"/espace-referent/webinaires/{webinar.id}/annuler", data={"reason": reason}).status_code == 302
+    [mail] = mails_html(category="webinar_cancelled")
+    assert_escaped(mail.body_html, reason, where="courriel d'annulation")
+
+
 # --- XSS: applications ----------------------------------------------------------------------------
 
 def _submitted_with_xss(client) -> tuple[str, dict]:
@@ -172,6 +187,10 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     reason = xss("Motif")
     response = client.post(f"{base}/actions/approve", data={"reason": reason})
     assert response.status_code == 302
+    decision_mails = mails_html(application_id=application.id)
+    assert any("Motif" in m.body_html for m in decision_mails)
+    for mail in decision_mails:
+        assert_escaped(mail.body_html, where=mail.category)
     attestation = client.get(f"{base}/attestation.pdf")
     assert attestation.status_code == 200
     text = squash(pdf_text(attestation.data))

@@ -15,6 +15,7 @@ TEST_DATABASE_URL), so ``make test`` proves them on both.
 """
 from __future__ import annotations
 
+import pprint
 import random
 import threading
 import time
@@ -83,9 +84,9 @@ def flashes(app, response) -> list:
     return serializer.loads(value).get("_flashes", [])
 
 
-def assert_no_server_error(responses) -> None:
+def assert_no_server_error(responses, server_log: str = "") -> None:
     errors = [(r.status, r.request.method, r.request.path) for r in responses if r.status >= 500]
-    assert not errors, errors[:5]
+    assert not errors, (errors[:5], server_log)
 
 
 # --- 1. the rush ---------------------------------------------------------------------------------------
@@ -106,8 +107,9 @@ def test_rush_of_registrations_never_overbooks(fresh):
 
     with GunicornServer(fresh.config["SQLALCHEMY_DATABASE_URI"], ready_path=f"/webinaires/{webinar_id}") as server:
         responses = fire(server.port, requests)
+        server_log = server.log_tail()
 
-    assert_no_server_error(responses)
+    assert_no_server_error(responses, server_log)
     assert {r.status for r in responses} == {302}
     # A new registration goes to its page; a duplicate back to the webinar with a "déjà inscrit" notice.
     targets = Counter("inscription" if "/inscription/" in r.location else "webinaire" for r in responses)
@@ -202,8 +204,9 @@ def test_last_places_race_between_cancellations_and_promotions(fresh):
         people = []
         for index, name in enumerate(NAMES):
             email = f"{name}.{webinar.id}@example.org"
+            # Registered a minute ago, in this order: the newcomer of the race comes after all of them.
             people.append(services.register(webinar.id, make_registration_data(email),
-                                            now=now + timedelta(seconds=index)))
+                                            now=now - timedelta(seconds=60 - index)))
             db.session.commit()
         assert [p.status for p in people] == [RegistrationStatus.CONFIRMED] * 3 + [RegistrationStatus.WAITING] * 4
         rounds.append((webinar.id, {name: Person(r.id, r.token, r.email) for name, r in zip(NAMES, people)}))
@@ -231,10 +234,11 @@ def test_last_places_race_between_cancellations_and_promotions(fresh):
         watcher.start()
         try:
             responses = fire(server.port, requests)
+            server_log = server.log_tail()
         finally:
             watcher.stop()
 
-    assert_no_server_error(responses)
+    assert_no_server_error(responses, server_log)
     assert {r.status for r in responses} == {302}
     assert all(flashes(fresh, r) for r in responses)  # each person is told what happened (or why not)
     # The back-office requests were served to the logged-in référent, not sent to the login page.
@@ -251,13 +255,19 @@ def test_last_places_race_between_cancellations_and_promotions(fresh):
         newcomer = db.session.scalar(
             sa.select(Registration).filter_by(email_normalized=f"nouveau.{webinar_id}@example.org")
         )
-        assert services.count_status(webinar_id, RegistrationStatus.CONFIRMED) == SEATS
-        assert state["a"].status is state["b"].status is RegistrationStatus.CANCELLED
+        story = {  # shown if an assertion below fails: who ended where, and what each request answered
+            "statuts": {name: r.status.value for name, r in state.items()} | {"nouveau": newcomer.status.value},
+            "réponses": [(r.request.tag, r.request.path.rsplit("/", 2)[-2:], flashes(fresh, r)) for r in responses
+                         if f"/{webinar_id}" in r.request.path or any(p.token in r.request.path for p in people.values())],
+        }
+        story = pprint.pformat(story, width=160)
+        assert services.count_status(webinar_id, RegistrationStatus.CONFIRMED) == SEATS, story
+        assert state["a"].status is state["b"].status is RegistrationStatus.CANCELLED, story
         # The two freed seats went to the first two people waiting, in arrival order; nobody jumped
         # the queue (neither the manual promotion of the third nor the newcomer).
-        assert state["w1"].status is state["w2"].status is RegistrationStatus.CONFIRMED
-        assert state["w3"].status is state["w4"].status is RegistrationStatus.WAITING
-        assert newcomer.status is RegistrationStatus.WAITING and newcomer.waiting_position == 3
+        assert state["w1"].status is state["w2"].status is RegistrationStatus.CONFIRMED, story
+        assert state["w3"].status is state["w4"].status is RegistrationStatus.WAITING, story
+        assert newcomer.status is RegistrationStatus.WAITING and newcomer.waiting_position == 3, story
         # Mails queued once each.
         for name in ("w1", "w2"):
             assert new_mails[("webinar_promoted", state[name].email)] == 1
@@ -292,8 +302,9 @@ def test_double_clicked_application_submit_numbers_once(fresh, tmp_path):
     with GunicornServer(fresh.config["SQLALCHEMY_DATABASE_URI"], ready_path="/",
                         upload_folder=fresh.config["UPLOAD_FOLDER"]) as server:
         responses = fire(server.port, requests)
+        server_log = server.log_tail()
 
-    assert_no_server_error(responses)
+    assert_no_server_error(responses, server_log)
     assert {r.status for r in responses} == {302}
     for token in tokens:
         # Every click lands on the confirmation or the follow-up page, never back on a form.

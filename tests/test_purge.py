@@ -195,3 +195,11 @@ def test_personal_data_page_shows_the_configured_periods(app, client):
     assert "200 jours après la date du webinaire" in html and "anonymisées" in html
     assert "effacés de nos serveurs 75 jours après leur envoi" in html
     assert "envoyée n'est jamais effacée automatiquement" in html
+
+
+def test_registration_form_states_the_configured_period(app, db, client):
+    app.config["WEBINAR_RETENTION_DAYS"] = 180
+    webinar = make_webinar()
+    db.session.commit()
+    html = client.get(f"/webinaires/{webinar.id}").get_data(as_text=True)
+    assert "sont effacés 180 jours après le webinaire (seul un décompte anonyme est gardé)" in html

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -44,13 +45,18 @@ class GunicornServer:
         if upload_folder:
             self.env["TEST_SERVER_UPLOAD_FOLDER"] = upload_folder
         self.process: subprocess.Popen | None = None
+        # The server's log goes to a file, not a pipe: a pipe nobody reads would block gunicorn once full.
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+
+    def log_tail(self, size: int = 3000) -> str:
+        return Path(self.log.name).read_text(errors="replace")[-size:]
 
     def start(self) -> GunicornServer:
         self.process = subprocess.Popen(
             [str(GUNICORN), "-w", str(self.workers), "--threads", str(self.threads),
              "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--backlog", "2048",
              "tests.servers.app_factory:create()"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -60,21 +66,25 @@ class GunicornServer:
             except OSError:
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn s'est arrêté :\n" + self.process.stderr.read().decode()[-3000:])
+                raise RuntimeError("gunicorn s'est arrêté :\n" + self.log_tail())
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("gunicorn ne répond pas")
             time.sleep(0.3)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
         try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            self.process.kill()
-            self.process.wait()
+            if self.process is None or self.process.poll() is not None:
+                return
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                self.process.kill()
+                self.process.wait()
+        finally:
+            self.log.close()
+            Path(self.log.name).unlink(missing_ok=True)
 
     def __enter__(self) -> GunicornServer:
         return self.start()
