@@ -147,6 +147,13 @@ def target_posts(client, auth):
     return Target(f"/candidature/{token}/etape/3", {**POST, "action": "continuer"}, fields, echoed=text_fields)
 
 
+def target_documents(client, auth):
+    token = _draft(client, 2)
+    post_step(client, token, 3, POST)
+    fields = ["doc_statuts", "doc_declaration_jo", "action", "csrf_token"]
+    return Target(f"/candidature/{token}/etape/4", {"action": "continuer"}, fields)
+
+
 def target_declaration(client, auth):
     token = _draft(client, 2)
     post_step(client, token, 3, POST)
@@ -425,3 +432,18 @@ def test_hostile_tokens_in_links_are_not_found(pattern, client):
             response = client.post(url, data={"accept": "y"})
             assert response.status_code < 500, (url[:80], response.status_code)
         db.session.rollback()
+
+
+@pytest.mark.parametrize("step, action", [
+    (3, "supprimer_poste-99999999999999999999"), (3, "ajouter_tuteur-99999999999999999999"),
+    (3, "supprimer_tuteur-0-99999999999999999999"), (3, "ajouter_poste"), (3, "supprimer_poste-0"),
+    (4, "supprimer_document-99999999999999999999"), (4, "supprimer_document-"), (4, "precedent"),
+])
+def test_wizard_buttons_with_forged_values(step, action, app, client):
+    """The wizard's named buttons (add/remove a post, a tutor, a document) with forged numbers."""
+    token = _draft(client, 2)
+    if step == 4:
+        post_step(client, token, 3, POST)
+    extra = {"poste99999999-title": "Poste fantôme", "poste99999999-tuteur99999999-last_name": "X"} if step == 3 else {}
+    response = client.post(f"/candidature/{token}/etape/{step}", data={**POST, **extra, "action": action})
+    assert response.status_code in (200, 302), response.status_code
