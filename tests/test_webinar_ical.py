@@ -132,6 +132,7 @@ def test_mime_has_calendar_alternative_with_method_and_attachment(app, db):
     assert len(calendar_parts) == 2  # the alternative (Outlook's Accept/Decline) and the attachment
     for part in calendar_parts:
         assert part.get_param("method") == "REQUEST"
+        assert part.get_content_charset() == "utf-8"
         assert parse(part.get_payload(decode=True))["METHOD"] == "REQUEST"
     alternative = [p for p in parsed.walk() if p.get_content_type() == "multipart/alternative"][0]
     assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html", "text/calendar"]

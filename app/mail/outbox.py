@@ -115,6 +115,8 @@ def build_mime(message: OutboxMessage, sender: str) -> EmailMessage:
             )
     for item in items:
         maintype, subtype, params = _split_content_type(item["content_type"])
+        if maintype == "text":  # the attached invite too says its charset (Outlook reads this part)
+            params = {**params, "charset": "UTF-8"}
         mime.add_attachment(
             base64.b64decode(item["data"]), maintype=maintype, subtype=subtype, filename=item["filename"],
             params=params,
