@@ -9,7 +9,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 
 from app.applications.models import Application, ApplicationDocument, ApplicationStatus, DocumentSource
 from app.extensions import db
