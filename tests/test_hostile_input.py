@@ -447,3 +447,17 @@ def test_wizard_buttons_with_forged_values(step, action, app, client):
     extra = {"poste99999999-title": "Poste fantôme", "poste99999999-tuteur99999999-last_name": "X"} if step == 3 else {}
     response = client.post(f"/candidature/{token}/etape/{step}", data={**POST, **extra, "action": action})
     assert response.status_code in (200, 302), response.status_code
+
+
+def test_huge_forms_get_a_french_answer(app, client):
+    """A 3 MB text field: the field's French error (the form is sent back); a request above
+    MAX_CONTENT_LENGTH: the French 413 page, before any view runs."""
+    webinar = make_webinar()
+    db.session.commit()
+    response = client.post(f"/webinaires/{webinar.id}", data={"last_name": "A" * (3 * 1024 * 1024)})
+    assert response.status_code == 200 and "<title>Erreur : " in response.get_data(as_text=True)
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    response = client.post(f"/webinaires/{webinar.id}", data={"last_name": "A" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    body = response.get_data(as_text=True)
+    assert body.count("<h1") == 1 and 'lang="fr"' in body
