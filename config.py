@@ -99,6 +99,9 @@ class Config:
     # memory:// for one instance; redis://host:6379/0 when several instances serve the site.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True  # Retry-After and X-RateLimit-* on limited endpoints
+    # Redis down: limits go on in memory (per instance) rather than failing the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_REGISTRATION = os.environ.get("RATELIMIT_REGISTRATION", "10 per minute")
     RATELIMIT_APPLICATION_SUBMIT = os.environ.get("RATELIMIT_APPLICATION_SUBMIT", "10 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")

@@ -114,3 +114,22 @@ def test_the_429_page_says_when_to_retry(limited_app):
     response = client.post("/essai-connexion")
     assert response.status_code == 429
     assert 0 < int(response.headers["Retry-After"]) <= 60
+
+
+def test_redis_storage_down_falls_back_to_memory_without_failing_requests(tmp_path):
+    """Several instances share counters in Redis (RATELIMIT_STORAGE_URI); if Redis is unreachable, the
+    site keeps answering and limits still apply, per instance, in memory."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    app = make_app(tmp_path, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port}/0", RATELIMIT_LOGIN="2 per minute")
+    from app.extensions import limiter
+
+    assert type(limiter.storage).__name__ == "RedisStorage"
+    client = app.test_client()
+    statuses = [client.post("/essai-connexion").status_code for _ in range(4)]
+    assert 500 not in statuses
+    assert statuses[:2] == [200, 200]
+    assert 429 in statuses[2:]
