@@ -121,6 +121,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    PAGE_CACHE_ENABLED = _env_bool("PAGE_CACHE_ENABLED", False)  # edited templates show at once
     DEV_MAIL_VIEWER = _env_bool("DEV_MAIL_VIEWER", True)
 
 

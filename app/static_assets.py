@@ -79,8 +79,15 @@ ICON_CLASS = re.compile(r"fr-(?:icon|fi)-[a-z0-9]+(?:-[a-z0-9]+)*")  # fr-fi-: l
 APP_FOLDER = Path(__file__).resolve().parent
 
 
-@cache
 def used_icon_classes() -> frozenset[str]:
+    """Scanned once per process; in debug at every use, so a new icon in a template shows at once."""
+    if current_app.debug:
+        return _scan_icon_classes.__wrapped__()
+    return _scan_icon_classes()
+
+
+@cache
+def _scan_icon_classes() -> frozenset[str]:
     found: set[str] = set()
     for pattern in ("templates/**/*.html", "**/*.py", "static/**/*.js"):
         for path in APP_FOLDER.glob(pattern):
