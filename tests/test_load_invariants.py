@@ -38,6 +38,7 @@ from config import TestingConfig
 from tests.factories import make_referent, make_registration_data, make_webinar
 from tests.servers.gunicorn import GunicornServer, Request, fire
 
+
 @pytest.fixture
 def fresh(tmp_path, test_database):
     """An app on a brand-new database (not the per-test one: gunicorn's processes share it)."""
