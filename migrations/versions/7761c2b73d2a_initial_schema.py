@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1d1fb6840815
+Revision ID: 7761c2b73d2a
 Revises: 
-Create Date: 2026-11-25 11:48:03.701266
+Create Date: 2026-11-25 12:00:41.668216
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1d1fb6840815'
+revision = '7761c2b73d2a'
 down_revision = None
 branch_labels = None
 depends_on = None
