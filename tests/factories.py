@@ -48,6 +48,7 @@ def make_referent(
 # --- webinars ---------------------------------------------------------------------------------
 # make_webinar(starts_in=timedelta(days=10), capacity=20, departements=("33",), **fields) -> Webinar
 # make_registration_data(email=..., **fields) -> RegistrationData (for services.register)
+# registration_form(email, **fields) -> dict: the public registration form as POSTed over HTTP
 _webinar_counter = 0
 
 
@@ -101,6 +102,14 @@ def make_registration_data(email: str = "alice@example.org", **fields):
     )
     values.update(fields)
     return RegistrationData(**values)
+
+
+def registration_form(address: str, **fields) -> dict:
+    return {
+        "last_name": "Test", "first_name": "Charge", "email": address, "email_confirmation": address,
+        "structure_name": "Structure", "structure_type": "association", "departement": "33",
+        "role": "Bénévole", "consent": "y", **fields,
+    }
 
 
 # --- applications -----------------------------------------------------------------------------

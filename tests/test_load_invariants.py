@@ -35,7 +35,7 @@ from app.mail.models import OutboxMessage
 from app.webinars import services
 from app.webinars.models import Registration, RegistrationStatus
 from config import TestingConfig
-from tests.factories import make_referent, make_registration_data, make_webinar
+from tests.factories import make_referent, make_registration_data, make_webinar, registration_form
 from tests.servers.gunicorn import GunicornServer, Request, fire
 
 
@@ -59,14 +59,6 @@ def fresh(tmp_path, test_database):
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-
-def registration_form(address: str, **fields) -> dict:
-    return {
-        "last_name": "Test", "first_name": "Charge", "email": address, "email_confirmation": address,
-        "structure_name": "Structure", "structure_type": "association", "departement": "33",
-        "role": "Bénévole", "consent": "y", **fields,
-    }
 
 
 def mails_by_category(webinar_id: int | None = None) -> Counter:
