@@ -111,6 +111,8 @@ class Config:
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
     # Where `flask backup` writes (default: instance/backups).
     BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER")
+    # How many backups `flask backup` keeps in that folder (older ones deleted; 0: keep all).
+    BACKUP_KEEP = _env_int("BACKUP_KEEP", 14)
     # Gzip copies of static and DSFR assets, made on first request or by `flask assets compress`
     # (default: instance/static-cache; must be writable by the app).
     STATIC_CACHE_FOLDER = os.environ.get("STATIC_CACHE_FOLDER")

@@ -11,7 +11,8 @@ A backup is one folder ``<BACKUP_FOLDER>/tig-<AAAAMMJJ-HHMMSS>/`` holding:
 ``flask restore <folder>`` checks the manifest checksums, then replaces the database content
 (SQLite: backup API in the other direction; PostgreSQL: ``pg_restore --clean --if-exists``) and the
 uploads folder (the current one is kept aside as ``<UPLOAD_FOLDER>.avant-restauration-<date>``).
-Stop the site and the worker before restoring.
+Stop the site and the worker before restoring. ``flask backup --keep N`` (or ``BACKUP_KEEP``) then
+deletes all but the N most recent backups of the folder: run it daily from cron or a systemd timer.
 """
 from __future__ import annotations
 
@@ -127,6 +128,17 @@ def create_backup(destination: Path | None = None, now: datetime | None = None) 
     return BackupResult(folder, database_file, uploads_file)
 
 
+def prune_backups(root: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` most recent backups of ``root`` (names sort by date); returns them."""
+    if keep < 1:
+        return []
+    backups = sorted(p for p in root.glob("tig-*") if p.is_dir() and (p / "manifest.json").is_file())
+    removed = backups[:-keep]
+    for folder in removed:
+        shutil.rmtree(folder)
+    return removed
+
+
 def restore_backup(folder: Path, now: datetime | None = None) -> None:
     now = now or datetime.now(timezone.utc)
     manifest_path = folder / "manifest.json"
@@ -188,13 +200,18 @@ def restore_backup(folder: Path, now: datetime | None = None) -> None:
 @click.command("backup")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dossier où créer la sauvegarde (défaut : BACKUP_FOLDER ou instance/backups).")
+@click.option("--keep", type=int, default=None,
+              help="Ne garder que les N sauvegardes les plus récentes du dossier (défaut : BACKUP_KEEP, 0 = toutes).")
 @with_appcontext
-def backup_command(dest: Path | None) -> None:
+def backup_command(dest: Path | None, keep: int | None) -> None:
     """Sauvegarde la base de données et les fichiers déposés."""
     try:
         result = create_backup(dest)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
+    keep = current_app.config.get("BACKUP_KEEP", 0) if keep is None else keep
+    for folder in prune_backups(result.folder.parent, keep):
+        click.echo(f"Ancienne sauvegarde supprimée : {folder.name}")
     click.echo(f"Sauvegarde créée : {result.folder}")
     click.echo(f"  base : {result.database_file.name} ({result.database_file.stat().st_size} octets)")
     click.echo(f"  fichiers déposés : {result.uploads_file.name} ({result.uploads_file.stat().st_size} octets)")

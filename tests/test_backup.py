@@ -96,3 +96,31 @@ def test_uploads_archive_with_path_traversal_is_not_extracted_outside(app, db, r
     assert "Archive des fichiers déposés refusée" in result.output
     assert addresses(db) == ["apres@example.org"]  # the database was left alone
     assert not (Path(app.config["UPLOAD_FOLDER"]).parent.parent / "pirate.txt").exists()
+
+
+def test_backup_keeps_only_the_most_recent_ones(app, db, runner, tmp_path):
+    from datetime import datetime, timezone
+
+    from app.backup import create_backup
+
+    root = tmp_path / "sauvegardes"
+    for day in (1, 2, 3):
+        create_backup(root, now=datetime(2026, 11, day, 2, 0, tzinfo=timezone.utc))
+    (root / "tig-notes-a-garder").mkdir()  # not a backup: never touched
+    result = runner.invoke(args=["backup", "--dest", str(root), "--keep", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Ancienne sauvegarde supprimée : tig-20261101-020000" in result.output
+    assert "tig-20261102-020000" in result.output
+    names = sorted(p.name for p in root.iterdir())
+    assert names[0] == "tig-20261103-020000" and len(names) == 3 and "tig-notes-a-garder" in names
+
+
+def test_keep_zero_keeps_everything(app, db, runner, tmp_path):
+    from datetime import datetime, timezone
+
+    from app.backup import create_backup
+
+    root = tmp_path / "sauvegardes"
+    create_backup(root, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    assert runner.invoke(args=["backup", "--dest", str(root), "--keep", "0"]).exit_code == 0
+    assert len(list(root.iterdir())) == 2
