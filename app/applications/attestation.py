@@ -1,4 +1,5 @@
-"""The PDF attestation sent with a habilitation decision (fpdf2, DejaVu for French characters).
+"""The PDF attestation sent with a habilitation decision (on the BasePDF of app/applications/pdf.py:
+Ministry heading, page numbers, DejaVu for French characters).
 
 A pure function of the application's recorded decision: the email attachment and the back-office
 download are the same bytes, built on demand (nothing stored).
@@ -6,19 +7,16 @@ download are the same bytes, built on demand (nothing stored).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from app.applications.models import Application, ApplicationStatus
+from app.applications.pdf import BasePDF
 from app.eligibility.structures import StructureType
 from app.formatting import date_fr, to_paris
 from app.territories import get_departement
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 HABILITATION_YEARS = 5
-BLUE_FRANCE = (0, 0, 145)
 
 
 class AttestationUnavailable(Exception):
@@ -51,31 +49,11 @@ def attestation_pdf(application: Application) -> bytes:
     title = "Attestation d'inscription des postes de TIG" if public_body else "Attestation d'habilitation"
     decided_on = to_paris(application.decided_at).date()
 
-    pdf = FPDF(format="A4")
+    pdf = BasePDF(title, f"Référence de la candidature : {application.reference or application.id}")
     pdf.set_title(f"{title} – {application.structure_name}")
-    pdf.set_author("Ministère de la Justice – ATIGIP")
-    pdf.set_lang("fr")
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(18, 18, 18)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
+    pdf.title_block()
 
-    def paragraph(text: str, size: float = 10.5, style: str = "", space: float = 2) -> None:
-        pdf.set_font("DejaVu", style, size)
-        pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT", align="L")
-        pdf.ln(space)
-
-    pdf.set_text_color(*BLUE_FRANCE)
-    paragraph("MINISTÈRE DE LA JUSTICE", 11, "B", 0)
-    pdf.set_text_color(0, 0, 0)
-    paragraph("Agence du travail d'intérêt général et de l'insertion professionnelle (ATIGIP)", 9, "", 6)
-    pdf.set_text_color(*BLUE_FRANCE)
-    paragraph(title, 18, "B", 2)
-    pdf.set_text_color(0, 0, 0)
-    paragraph(f"Référence de la candidature : {application.reference or application.id}", 10, "", 6)
-
-    paragraph("Structure", 12, "B", 1)
+    pdf.heading("Structure")
     identifiers = []
     if application.siret:
         identifiers.append(f"SIRET : {application.siret}")
@@ -88,9 +66,9 @@ def attestation_pdf(application: Application) -> bytes:
         f"{application.address}, {application.postal_code} {application.commune}".strip(" ,"),
         f"Département : {_departement_label(application.departement_code)}",
     ]
-    paragraph("\n".join(line for line in lines if line), space=5)
+    pdf.paragraph("\n".join(line for line in lines if line), 10.5, space=5)
 
-    paragraph("Décision", 12, "B", 1)
+    pdf.heading("Décision")
     if public_body:
         decision = (
             "En tant que personne morale de droit public, la structure est habilitée de droit à accueillir "
@@ -106,37 +84,37 @@ def attestation_pdf(application: Application) -> bytes:
             f"pour une durée de cinq ans, jusqu'au {date_fr(valid_until, 'long')}, et inscrit les postes "
             "ci-dessous sur la liste départementale des travaux d'intérêt général."
         )
-    paragraph(decision, space=2)
+    pdf.paragraph(decision, 10.5)
     recorded_by = f" par {application.decided_by.name}" if application.decided_by else ""
-    paragraph(f"Décision enregistrée le {date_fr(decided_on, 'long')}{recorded_by}.", space=2)
+    pdf.paragraph(f"Décision enregistrée le {date_fr(decided_on, 'long')}{recorded_by}.", 10.5)
     if application.decision_reason:
-        paragraph(f"Observations : {application.decision_reason}", space=5)
+        pdf.paragraph(f"Observations : {application.decision_reason}", 10.5, space=5)
 
-    paragraph(f"Postes inscrits ({len(application.posts)})", 12, "B", 2)
-    pdf.set_font("DejaVu", "", 9)
+    pdf.heading(f"Postes inscrits ({len(application.posts)})")
+    pdf.set_font(pdf.family, "", 9)
     headings = FontFace(emphasis="BOLD", fill_color=(236, 236, 254))
     with pdf.table(
         col_widths=(30, 26, 11, 16, 32, 13), headings_style=headings, line_height=5, text_align="LEFT"
     ) as table:
-        table.row(["Intitulé", "Lieu", "Places", "Heures par semaine", "Tuteurs", "Mineurs"])
+        table.row([pdf.text_(heading) for heading in ("Intitulé", "Lieu", "Places", "Heures par semaine", "Tuteurs", "Mineurs")])
         for post in application.posts:
             tutors = "\n".join(
                 f"{t.get('first_name', '')} {t.get('last_name', '')} ({t.get('role', '')})".replace(" ()", "").strip()
                 for t in (post.tutors or [])
             )
-            table.row([
+            table.row([pdf.text_(cell) for cell in (
                 post.title,
                 post.place,
                 str(post.places_count),
                 str(post.hours_per_week),
                 tutors,
                 "Oui" if post.minors_allowed else "Non",
-            ])
+            )])
     pdf.ln(6)
-    paragraph(
+    pdf.paragraph(
         "La structure tient le service pénitentiaire d'insertion et de probation (ou la protection judiciaire "
         "de la jeunesse) informé du déroulement de chaque mesure. L'État répond des dommages causés par la "
         "personne accueillie (article 131-24 du Code pénal).",
         9,
     )
-    return bytes(pdf.output())
+    return pdf.to_bytes()

@@ -105,10 +105,10 @@ class BasePDF(FPDF):
         self.multi_cell(0, 5, self.text_(value if value not in (None, "") else "Non renseigné"), new_x="LMARGIN", new_y="NEXT")
         self.ln(1.5)
 
-    def paragraph(self, text: str, size: float = 9.5) -> None:
-        self.set_font(self.family, "", size)
+    def paragraph(self, text: str, size: float = 9.5, style: str = "", space: float = 2) -> None:
+        self.set_font(self.family, style, size)
         self.multi_cell(0, size * 0.55, self.text_(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(2)
+        self.ln(space)
 
     def to_bytes(self) -> bytes:
         return bytes(self.output())
