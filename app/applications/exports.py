@@ -66,10 +66,11 @@ def row_values(row) -> list[str]:
     ]
 
 
-def to_csv(rows: Iterable[Sequence[str]]) -> bytes:
+def to_csv(rows: Iterable[Sequence], headers: Sequence[str] = HEADERS) -> bytes:
+    """The CSV every back-office export uses (the queue's, a webinar's registrations)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(HEADERS)
+    writer.writerow(headers)
     for values in rows:
         writer.writerow([neutralise(v) for v in values])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

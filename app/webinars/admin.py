@@ -5,14 +5,12 @@ départements); a national administrator manages all. Any other id answers 404.
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from app.applications.exports import neutralise
+from app.applications.exports import to_csv
 from app.backoffice import bp
 from app.backoffice.access import current_referent, get_in_scope_or_404
 from app.database import page_number
@@ -324,32 +322,27 @@ def webinar_export_csv(webinar_id: int):
         sa.select(Registration).where(Registration.webinar_id == webinar.id).order_by(Registration.created_at, Registration.id)
     ).all()
     positions = {r.id: i + 1 for i, r in enumerate(services.waiting_list(webinar.id))}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
+    rows = []
     for r in registrations:
         departement = get_departement(r.departement_code)
-        writer.writerow(
-            [
-                neutralise(value)
-                for value in (
-                    r.status.short_label,
-                    positions.get(r.id, ""),
-                    r.last_name,
-                    r.first_name,
-                    r.email,
-                    r.structure_name,
-                    r.structure_type.label,
-                    departement.label if departement else r.departement_code,
-                    r.role,
-                    r.question,
-                    short_datetime_fr(r.created_at),
-                    short_datetime_fr(r.join_link_sent_at),
-                    short_datetime_fr(r.cancelled_at),
-                )
-            ]
+        rows.append(
+            (
+                r.status.short_label,
+                positions.get(r.id, ""),
+                r.last_name,
+                r.first_name,
+                r.email,
+                r.structure_name,
+                r.structure_type.label,
+                departement.label if departement else r.departement_code,
+                r.role,
+                r.question,
+                short_datetime_fr(r.created_at),
+                short_datetime_fr(r.join_link_sent_at),
+                short_datetime_fr(r.cancelled_at),
+            )
         )
-    response = current_app.response_class(("\ufeff" + buffer.getvalue()).encode("utf-8"), mimetype="text/csv")
+    response = current_app.response_class(to_csv(rows, EXPORT_HEADERS), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="webinaire-{webinar.id}-inscrits.csv"'
     return response
