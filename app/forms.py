@@ -3,6 +3,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
+from wtforms.fields.choices import SelectChoice
 
 # C0 control characters but tab, line feed and carriage return, plus DEL. NUL in particular: PostgreSQL
 # refuses it in text (a 500 waiting to happen); the others only garble pages, mails and exports.
@@ -17,6 +18,21 @@ def strip_control_characters(value):
     if isinstance(value, list):
         return [strip_control_characters(item) for item in value]
     return value
+
+
+def select_choices(pairs, blank: str | None = None) -> list[SelectChoice]:
+    """Options of a SelectField, RadioField or MultiCheckboxField from ``(value, label)`` pairs, after an
+    empty first option labelled ``blank`` if given (WTForms 3.3 deprecates plain tuples)."""
+    options = [SelectChoice(value, label) for value, label in pairs]
+    return ([SelectChoice("", blank)] if blank is not None else []) + options
+
+
+def choice_labels(choices) -> dict[str, str]:
+    """``{value: label}`` of a field's options."""
+    return {choice.value: choice.label for choice in choices or ()}
+
+
+YES_NO = select_choices([("oui", "Oui"), ("non", "Non")])
 
 
 class BaseForm(FlaskForm):

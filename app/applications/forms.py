@@ -8,13 +8,11 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.applications import validators as v
 from app.eligibility.engine import ESS_CONDITIONS, SOCIAL_UTILITY_PURPOSES
 from app.eligibility.structures import StructureType, structure_type_choices
-from app.forms import BaseForm, MultiCheckboxField
+from app.forms import YES_NO, BaseForm, MultiCheckboxField, select_choices
 from app.territories import ALSACE_MOSELLE, departement_choices, normalize_code
 
-YES_NO = [("oui", "Oui"), ("non", "Non")]
-
-SOCIAL_UTILITY_CHOICES = list(SOCIAL_UTILITY_PURPOSES.items())  # loi n° 2014-856, art. 2 (shared with the checker)
-SOCIAL_UTILITY_LABELS = dict(SOCIAL_UTILITY_CHOICES)
+SOCIAL_UTILITY_CHOICES = select_choices(SOCIAL_UTILITY_PURPOSES.items())  # loi n° 2014-856, art. 2 (shared with the checker)
+SOCIAL_UTILITY_LABELS = dict(SOCIAL_UTILITY_PURPOSES)
 
 
 def required(message: str) -> DataRequired:

@@ -17,11 +17,11 @@ from app.backoffice import bp
 from app.backoffice.access import admin_required, current_referent
 from app.database import page_number
 from app.extensions import db
-from app.forms import BaseForm
+from app.forms import BaseForm, select_choices
 
 PER_PAGE = 25
 security_log = logging.getLogger("app.auth.security")
-STATUS_CHOICES = [("actifs", "Comptes actifs"), ("desactives", "Comptes désactivés"), ("tous", "Tous les comptes")]
+STATUS_CHOICES = select_choices([("actifs", "Comptes actifs"), ("desactives", "Comptes désactivés"), ("tous", "Tous les comptes")])
 
 
 class AccountFilterForm(BaseForm):
@@ -54,7 +54,7 @@ def _get_referent_or_404(referent_id: int) -> Referent:
 @admin_required
 def accounts_list():
     filters = AccountFilterForm(request.args)
-    filters.departement.choices = [("", "Tous les départements")] + _departement_choices()
+    filters.departement.choices = territories.departement_choices(blank="Tous les départements")
     query = sa.select(Referent)
     if filters.q.data:
         pattern = f"%{filters.q.data.strip().lower()}%"

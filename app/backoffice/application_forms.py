@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.applications.models import ApplicationStatus
 from app.applications.queue import SORTS
 from app.eligibility.structures import structure_type_choices
-from app.forms import BaseForm, MultiCheckboxField
+from app.forms import BaseForm, MultiCheckboxField, choice_labels, select_choices
 from app.territories import get_departement
 
 
@@ -34,18 +34,18 @@ class QueueFilterForm(BaseForm):
         "Déposée jusqu'au", validators=[Optional()], description="Format attendu : jj/mm/aaaa",
         format=["%Y-%m-%d", "%d/%m/%Y"],
     )
-    tri = SelectField("Trier par", choices=list(SORTS), validators=[Optional()])
+    tri = SelectField("Trier par", choices=select_choices(SORTS), validators=[Optional()])
 
     def __init__(self, departement_codes: list[str], *args, **kwargs):
         super().__init__(*args, **kwargs)
         departements = [get_departement(code) for code in departement_codes]
-        self.departement.choices = [("", "Tous mes départements")] + [
-            (d.code, d.label) for d in departements if d is not None
-        ]
+        self.departement.choices = select_choices(
+            ((d.code, d.label) for d in departements if d is not None), blank="Tous mes départements"
+        )
         self.type_structure.choices = structure_type_choices(blank="Tous les types")
-        self.statut.choices = [("", "Tous les statuts")] + [
-            (s.value, s.label) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT
-        ]
+        self.statut.choices = select_choices(
+            ((s.value, s.label) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT), blank="Tous les statuts"
+        )
         for date_field in (self.du, self.au):
             date_field.widget.input_type = "date"
 
@@ -95,7 +95,7 @@ class ComplementsForm(BaseForm):
     )
 
     def items(self) -> list[str]:
-        labels = dict(self.documents.choices)
+        labels = choice_labels(self.documents.choices)
         chosen = [labels[key] for key in self.documents.data or [] if key in labels]
         others = [line.strip(" -•\t") for line in (self.other_items.data or "").splitlines()]
         return chosen + [line for line in others if line]

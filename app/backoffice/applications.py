@@ -52,6 +52,7 @@ from app.eligibility.documents import required_documents
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
 from app.extensions import db
 from app.formatting import utcnow
+from app.forms import choice_labels, select_choices
 from app.territories import all_departements
 
 
@@ -83,7 +84,7 @@ def _filters_from_request() -> tuple[QueueFilterForm, QueueFilters]:
         filters.q = (form.q.data or "").strip()
     for name, attribute in (("departement", "departement"), ("type_structure", "structure_type"), ("statut", "status")):
         field = getattr(form, name)
-        if field.data and not field.errors and field.data in dict(field.choices):
+        if field.data and not field.errors and field.data in choice_labels(field.choices):
             setattr(filters, attribute, field.data)
     if not form.du.errors:
         filters.submitted_from = form.du.data
@@ -207,7 +208,7 @@ def _requirements(application: Application):
 
 def _complements_form(application: Application, formdata=None) -> ComplementsForm:
     form = ComplementsForm(formdata=formdata)
-    form.documents.choices = [(d.key, d.label) for d in _requirements(application)]
+    form.documents.choices = select_choices((d.key, d.label) for d in _requirements(application))
     return form
 
 

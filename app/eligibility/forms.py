@@ -11,10 +11,8 @@ from wtforms.validators import ValidationError
 
 from app.eligibility.engine import ESS_CONDITIONS, SOCIAL_UTILITY_PURPOSES, needs_ess_conditions
 from app.eligibility.structures import StructureType, structure_type_choices
-from app.forms import BaseForm, MultiCheckboxField
+from app.forms import YES_NO, BaseForm, MultiCheckboxField, select_choices
 from app.territories import departement_choices, get_departement
-
-YES_NO = [("oui", "Oui"), ("non", "Non")]
 
 ESS_TYPES_LABEL = "coopératives, mutuelles, fondations et sociétés commerciales de l'ESS"
 
@@ -56,7 +54,7 @@ class EligibilityForm(BaseForm):
     ess_profits_reinvested = RadioField(ESS_CONDITIONS["ess_profits_reinvested"], choices=YES_NO, validate_choice=False)
     social_utility = MultiCheckboxField(
         "Quels buts d'utilité sociale votre structure poursuit-elle ?",
-        choices=list(SOCIAL_UTILITY_PURPOSES.items()),
+        choices=select_choices(SOCIAL_UTILITY_PURPOSES.items()),
         validate_choice=False,
         description="Cochez tous ceux qui correspondent à l'objet de votre structure. Sans aucun de ces buts, "
         "elle ne peut pas être habilitée.",

@@ -39,6 +39,7 @@ LABELS = {
 }
 
 
-def structure_type_choices(blank: str | None = None) -> list[tuple[str, str]]:
-    choices = [(t.value, t.label) for t in StructureType]
-    return ([("", blank)] if blank is not None else []) + choices
+def structure_type_choices(blank: str | None = None) -> list:
+    from app.forms import select_choices
+
+    return select_choices(((t.value, t.label) for t in StructureType), blank)

@@ -78,10 +78,11 @@ def is_valid_code(code: str | None) -> bool:
     return get_departement(code) is not None
 
 
-def departement_choices(blank: str | None = "Sélectionner un département") -> list[tuple[str, str]]:
+def departement_choices(blank: str | None = "Sélectionner un département") -> list:
     """Choices for a WTForms SelectField, in the official order."""
-    choices = [(d.code, d.label) for d in all_departements()]
-    return ([("", blank)] if blank is not None else []) + choices
+    from app.forms import select_choices
+
+    return select_choices(((d.code, d.label) for d in all_departements()), blank)
 
 
 def experimental_departements() -> list[Departement]:

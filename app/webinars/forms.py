@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.eligibility.structures import StructureType, structure_type_choices
-from app.forms import BaseForm
+from app.forms import BaseForm, select_choices
 from app.territories import departement_choices
 
 
@@ -181,7 +181,7 @@ class WebinarForm(BaseForm):
         from app.territories import regions
 
         self.referent = referent
-        self.region.choices = [("", "Aucune (départements ci-dessus)")] + [(r, r) for r in regions()]
+        self.region.choices = select_choices(((r, r) for r in regions()), blank="Aucune (départements ci-dessus)")
         self.departement_codes: list[str] = []
         self.scope_region: str | None = None
 
