@@ -47,6 +47,11 @@ class _PasswordRules:
             raise ValidationError(" ".join(problems))
 
 
+# Made before the new-password fields: WTForms orders fields by creation, so the change form (and its
+# error summary) asks for the current password first.
+CURRENT_PASSWORD = PasswordField("Mot de passe actuel", validators=[DataRequired("Saisissez votre mot de passe actuel.")])
+
+
 class NewPasswordForm(BaseForm):
     password = PasswordField(
         "Nouveau mot de passe",
@@ -66,24 +71,8 @@ class NewPasswordForm(BaseForm):
         self.account_email = account_email
 
 
-class ChangePasswordForm(BaseForm):
-    current_password = PasswordField("Mot de passe actuel", validators=[DataRequired("Saisissez votre mot de passe actuel.")])
-    password = PasswordField(
-        "Nouveau mot de passe",
-        validators=[DataRequired("Saisissez un mot de passe."), _PasswordRules()],
-        description=PASSWORD_HINT,
-    )
-    confirm = PasswordField(
-        "Confirmation du mot de passe",
-        validators=[
-            DataRequired("Saisissez de nouveau le mot de passe."),
-            EqualTo("password", "Les deux mots de passe ne sont pas identiques."),
-        ],
-    )
-
-    def __init__(self, *args, account_email: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.account_email = account_email
+class ChangePasswordForm(NewPasswordForm):
+    current_password = CURRENT_PASSWORD
 
 
 class NotificationsForm(BaseForm):
@@ -93,7 +82,7 @@ class NotificationsForm(BaseForm):
 
 
 class TotpDisableForm(BaseForm):
-    password = PasswordField("Mot de passe actuel", validators=[DataRequired("Saisissez votre mot de passe actuel.")])
+    password = CURRENT_PASSWORD
 
 
 class ReferentForm(BaseForm):
