@@ -1,7 +1,8 @@
 """Browser tests: a live server on loopback and Playwright driving Debian's Chromium.
 
 There is no skip: without /usr/bin/chromium these tests fail, in CI and locally alike.
-``axe_check(page)`` runs axe-core (from node_modules) with the WCAG 2.1 A/AA rules.
+``axe_check(page)`` runs axe-core (from node_modules) with the WCAG 2.1 A/AA rules;
+``backoffice_login(page, live_server, email, password)`` fills the back-office login form by its labels.
 """
 from __future__ import annotations
 
@@ -84,6 +85,14 @@ def page(browser):
     page.console_problems = problems  # CSP violations and script errors land here
     yield page
     context.close()
+
+
+def backoffice_login(page, live_server: str, email: str, password: str) -> None:
+    """Log in to the back office through its form (fields found by their labels)."""
+    page.goto(live_server + "/espace-referent/connexion")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
 
 
 def axe_check(page) -> None:

@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_check
+from tests.browser.conftest import axe_check, backoffice_login
 
 PASSWORD = "mot-de-passe-navigateur"
 
@@ -28,20 +28,13 @@ def account(live_app):
     return email
 
 
-def login(page, live_server, email, password):
-    page.goto(live_server + "/espace-referent/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-
-
 def test_login_wrong_password_then_success_and_logout(page, live_server, account):
     page.goto(live_server + "/espace-referent/")
     assert "/espace-referent/connexion" in page.url  # anonymous: sent to the login page
     expect(page.locator("h1")).to_have_text("Connexion à l'espace référent")
     axe_check(page)
 
-    login(page, live_server, account, "pas le bon mot de passe")
+    backoffice_login(page, live_server, account, "pas le bon mot de passe")
     expect(page).to_have_title(re.compile(r"^Erreur : "))
     expect(page.get_by_role("alert").first).to_contain_text("Adresse électronique ou mot de passe incorrect")
     assert page.get_by_label("Adresse électronique").input_value() == account  # kept
@@ -65,7 +58,7 @@ def test_login_wrong_password_then_success_and_logout(page, live_server, account
 
 
 def test_totp_enrolment_and_login_with_code(page, live_server, account):
-    login(page, live_server, account, PASSWORD)
+    backoffice_login(page, live_server, account, PASSWORD)
     page.get_by_role("link", name="Mon compte", exact=True).click()
     expect(page.locator("h1")).to_have_text("Mon compte")
     axe_check(page)
@@ -86,7 +79,7 @@ def test_totp_enrolment_and_login_with_code(page, live_server, account):
 
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(re.compile(r"/espace-referent/connexion$"))
-    login(page, live_server, account, PASSWORD)
+    backoffice_login(page, live_server, account, PASSWORD)
     expect(page.locator("h1")).to_have_text("Code de vérification")
     axe_check(page)
     page.get_by_label("Code de vérification").fill(pyotp.TOTP(secret).at(time.time() + 30))  # next step: no replay
@@ -95,7 +88,7 @@ def test_totp_enrolment_and_login_with_code(page, live_server, account):
 
 
 def test_admin_invites_a_referent(page, live_server):
-    login(page, live_server, "admin.tig@justice.fr", "demo-admin-national")
+    backoffice_login(page, live_server, "admin.tig@justice.fr", "demo-admin-national")
     page.get_by_role("link", name="Comptes", exact=True).click()
     expect(page.locator("h1")).to_have_text("Comptes")
     axe_check(page)
@@ -157,7 +150,7 @@ def test_forgotten_password_journey(page, live_server, live_app, account):
     page.get_by_label("Confirmation du mot de passe").fill("nouvelle phrase de passe")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
     expect(page.get_by_role("status").first).to_contain_text("Votre mot de passe est enregistré")
-    login(page, live_server, account, "nouvelle phrase de passe")
+    backoffice_login(page, live_server, account, "nouvelle phrase de passe")
     expect(page.locator("h1")).to_have_text("Tableau de bord")
     page.goto(link)  # used: dead
     expect(page.locator("h1")).to_have_text("Lien non valable")
@@ -188,7 +181,7 @@ def test_logout_on_a_phone_with_and_without_javascript(browser, live_server, acc
     context = browser.new_context(locale="fr-FR", java_script_enabled=javascript, viewport={"width": 375, "height": 800})
     page = context.new_page()
     try:
-        login(page, live_server, account, PASSWORD)
+        backoffice_login(page, live_server, account, PASSWORD)
         expect(page.locator("h1")).to_have_text("Tableau de bord")
         if javascript:  # the DSFR moves the header tools into the « Menu » dialog
             page.get_by_role("button", name="Menu", exact=True).click()

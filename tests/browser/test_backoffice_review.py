@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import axe_check
+from tests.browser.conftest import axe_check, backoffice_login
 
 PASSWORD = "mot-de-passe-revue"
 
@@ -32,10 +32,7 @@ def review_data(live_app):
 
 
 def test_referent_reviews_an_application(page, live_server, review_data):
-    page.goto(live_server + "/espace-referent/connexion")
-    page.get_by_label("Adresse électronique").fill(review_data["email"])
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    backoffice_login(page, live_server, review_data["email"], PASSWORD)
     assert page.locator("h1").inner_text() == "Tableau de bord"
     assert page.locator("svg[role=img]").count() == 1
     axe_check(page)
@@ -116,13 +113,7 @@ def test_scope_in_the_browser(page, live_server, live_app, review_data):
         db.session.commit()
         db.session.remove()
 
-    def login(email):
-        page.goto(live_server + "/espace-referent/connexion")
-        page.get_by_label("Adresse électronique").fill(email)
-        page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-
-    login(emails[0])
+    backoffice_login(page, live_server, emails[0], PASSWORD)
     response = page.goto(f"{live_server}/espace-referent/candidatures/{gironde_id}")
     assert response.status == 404
     axe_check(page)
@@ -131,7 +122,7 @@ def test_scope_in_the_browser(page, live_server, live_app, review_data):
     assert review_data["name"] not in page.content()
     page.get_by_role("button", name="Se déconnecter").click()
 
-    login(emails[1])
+    backoffice_login(page, live_server, emails[1], PASSWORD)
     page.goto(live_server + "/espace-referent/candidatures?onglet=toutes&q=" + str(review_data["stamp"]))
     assert page.get_by_role("link", name=review_data["name"]).count() == 1
     assert page.get_by_role("link", name=f"Atelier du Nord {review_data['stamp']}").count() == 1

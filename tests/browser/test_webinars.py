@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import axe_check
+from tests.browser.conftest import axe_check, backoffice_login
 
 PASSWORD = "mot-de-passe-webinaires"
 
@@ -83,10 +83,7 @@ def referent(live_app):
 
 
 def test_backoffice_webinar_screens(page, live_server, referent):
-    page.goto(live_server + "/espace-referent/connexion")
-    page.get_by_label("Adresse électronique").fill(referent)
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    backoffice_login(page, live_server, referent, PASSWORD)
 
     page.goto(live_server + "/espace-referent/webinaires")
     assert page.locator("h1").inner_text() == "Webinaires"
