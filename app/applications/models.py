@@ -61,7 +61,13 @@ def _enum(enum_class: type[enum.Enum], length: int = 40) -> sa.Enum:
 class Application(db.Model):
     __tablename__ = "applications"
     __table_args__ = (
-        sa.Index("ix_applications_departement_status", "departement_code", "status"),
+        # The référents' queue (app/applications/queue.py), bounded counts and pages in index order:
+        # a tab of a département, newest first ("Nouvelles", "En attente", "Traitées")…
+        sa.Index("ix_applications_departement_status_submitted", "departement_code", "status", "submitted_at", "id"),
+        # … all of a département newest first ("Toutes")…
+        sa.Index("ix_applications_departement_submitted", "departement_code", "submitted_at", "id"),
+        # … and a référent's own open applications ("Suivies par moi"; also serves the foreign key).
+        sa.Index("ix_applications_assigned_status", "assigned_referent_id", "status", "departement_code", "submitted_at"),
         sa.Index("ix_applications_status_submitted", "status", "submitted_at"),
     )
 
@@ -92,7 +98,7 @@ class Application(db.Model):
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     postal_code: Mapped[str] = mapped_column(sa.String(5), default="")
     commune: Mapped[str] = mapped_column(sa.String(200), default="")
-    departement_code: Mapped[str | None] = mapped_column(sa.String(3), index=True)
+    departement_code: Mapped[str | None] = mapped_column(sa.String(3))  # indexed in __table_args__
 
     # Step 2: the contact person.
     contact_last_name: Mapped[str] = mapped_column(sa.String(150), default="")
@@ -113,7 +119,7 @@ class Application(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
 
     # Review (back office).
-    assigned_referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"), index=True)
+    assigned_referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))  # indexed above
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))

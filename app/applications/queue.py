@@ -3,7 +3,10 @@
 Explicit arguments only: the caller passes the scope condition (``scope_filter(Application.
 departement_code)`` from the back office) and the current référent's id. A page costs a fixed number
 of queries whatever its size: the tab counts in one query, the total in one, the rows (only the
-columns shown, with the assigned référent's name joined) in one.
+columns shown, with the assigned référent's name joined) in one. Counting is bounded too: the counts
+stop at ``COUNT_CAP`` (shown « plus de 1 000 »), so a page costs the same with 100 or 100,000
+applications (the ``(departement_code, status, submitted_at, id)`` index serves both the counts and
+the default order).
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from app.eligibility.structures import StructureType
 from app.formatting import paris_to_utc
 
 PER_PAGE = 25
+# Counts stop there: « plus de 1 000 » instead of reading 50,000 index entries to print an exact number.
+COUNT_CAP = 1000
 
 TABS = (
     ("nouvelles", "Nouvelles"),
@@ -79,6 +84,13 @@ class QueuePage:
     page: int = 1
     pages: int = 1
     per_page: int = PER_PAGE
+    # More than ``total`` applications match (the count stopped there): ``pages`` is then the number of
+    # pages known to exist, not the last one.
+    capped: bool = False
+    count_cap: int = COUNT_CAP
+
+    def window(self) -> list[int | None]:
+        return page_window(self.page, self.pages, open_ended=self.capped)
 
 
 def tab_condition(tab: str, referent_id: int):
@@ -125,14 +137,20 @@ def filter_conditions(filters: QueueFilters, scope) -> list:
     return conditions
 
 
-def tab_counts(session, filters: QueueFilters, scope, referent_id: int) -> dict[str, int]:
-    """The count of each tab under the current filters, in one query."""
-    columns = [
-        sa.func.coalesce(sa.func.sum(sa.case((tab_condition(key, referent_id), 1), else_=0)), 0).label(key)
-        for key, _ in TABS
-    ]
-    row = session.execute(sa.select(*columns).where(*filter_conditions(filters, scope))).one()
-    return {key: int(row._mapping[key]) for key, _ in TABS}
+def bounded_count(conditions: list, cap: int):
+    """``count(*)`` of the applications matching ``conditions``, stopping at ``cap + 1`` (a scalar
+    subquery): reads at most ``cap + 1`` index entries however many applications match."""
+    matching = sa.select(Application.id).where(*conditions).limit(cap + 1).subquery()
+    return sa.select(sa.func.count()).select_from(matching).scalar_subquery()
+
+
+def tab_counts(session, filters: QueueFilters, scope, referent_id: int, cap: int = COUNT_CAP) -> dict[str, int]:
+    """The count of each tab under the current filters, in one query; a count above ``cap`` is
+    ``cap + 1`` (shown « plus de 1 000 »)."""
+    conditions = filter_conditions(filters, scope)
+    columns = [bounded_count([*conditions, tab_condition(key, referent_id)], cap).label(key) for key, _ in TABS]
+    row = session.execute(sa.select(*columns)).one()
+    return {key: int(row._mapping[key] or 0) for key, _ in TABS}
 
 
 def _order_by(sort: str) -> list:
@@ -183,23 +201,37 @@ def queue_select(filters: QueueFilters, scope, referent_id: int, *extra_columns)
     )
 
 
-def queue_page(session, filters: QueueFilters, scope, referent_id: int, per_page: int = PER_PAGE) -> QueuePage:
-    total = session.scalar(
-        sa.select(sa.func.count(Application.id)).where(
-            *filter_conditions(filters, scope), tab_condition(filters.tab, referent_id)
-        )
-    ) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, filters.page), pages)
+def queue_page(
+    session, filters: QueueFilters, scope, referent_id: int, per_page: int = PER_PAGE, cap: int = COUNT_CAP
+) -> QueuePage:
+    """One page of the queue. The total is counted up to ``cap`` applications, or far enough to know
+    the two pages after the one asked for: beyond that the page says « plus de … » and the
+    pagination has no last page."""
+    requested = max(1, filters.page)
+    cap = max(cap, (requested + 2) * per_page)
+    conditions = [*filter_conditions(filters, scope), tab_condition(filters.tab, referent_id)]
+    total = session.scalar(sa.select(bounded_count(conditions, cap))) or 0
+    capped = total > cap
+    if capped:
+        total = cap
+        pages = -(-(cap + 1) // per_page)
+    else:
+        pages = max(1, -(-total // per_page))
+    page = min(requested, pages)
     rows = session.execute(
         queue_select(filters, scope, referent_id).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return QueuePage(rows=rows, total=total, page=page, pages=pages, per_page=per_page)
+    return QueuePage(rows=rows, total=total, page=page, pages=pages, per_page=per_page, capped=capped)
 
 
-def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:
-    """Page numbers to show around the current one, ``None`` for an ellipsis: [1, None, 4, 5, 6, None, 12]."""
-    shown = {1, pages, *range(max(1, page - radius), min(pages, page + radius) + 1)}
+def page_window(page: int, pages: int, radius: int = 2, open_ended: bool = False) -> list[int | None]:
+    """Page numbers to show around the current one, ``None`` for an ellipsis: [1, None, 4, 5, 6, None, 12].
+    ``open_ended``: ``pages`` is not the last page (the count stopped), so it isn't shown and the
+    window ends with an ellipsis: [1, None, 4, 5, 6, None]."""
+    last = min(pages, page + radius)
+    shown = {1, *range(max(1, page - radius), last + 1)}
+    if not open_ended:
+        shown.add(pages)
     result: list[int | None] = []
     previous = 0
     for number in sorted(shown):
@@ -207,4 +239,6 @@ def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:
             result.append(None)
         result.append(number)
         previous = number
+    if open_ended:
+        result.append(None)
     return result
