@@ -125,3 +125,19 @@ def test_backoffice_webinar_screens(page, live_server, referent):
     page.goto(live_server + "/espace-referent/webinaires/nouveau")
     assert page.get_by_label("Départements concernés").input_value() == "24, 33"
     axe_check(page)
+
+
+@pytest.mark.parametrize("path", ["/espace-referent/webinaires/2", "/espace-referent/comptes"])
+def test_backoffice_tables_do_not_widen_the_page_on_a_phone(browser, live_server, path):
+    """The hidden labels of the row buttons (fr-sr-only, absolutely positioned) stayed outside the table's
+    scrolling container: at 375 px the whole page scrolled sideways (686 px on a webinar, 850 px on accounts)."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    try:
+        backoffice_login(page, live_server, "admin.tig@justice.fr", "demo-admin-national")
+        page.goto(live_server + path)
+        assert page.locator("main table").count() >= 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        axe_check(page)
+    finally:
+        context.close()
