@@ -54,10 +54,11 @@ def datetime_fr(value: datetime | None) -> str:
 
 
 def short_datetime_fr(value: datetime | None) -> str:
-    """'02/02/2022 14:30' for tables."""
+    """'02/02/2022 à 14 h 30' for tables (hours written the French way, as everywhere else)."""
     if value is None:
         return ""
-    return format_datetime(to_paris(value), "dd/MM/y HH:mm", locale=LOCALE)
+    local = to_paris(value)
+    return f"{format_datetime(local, 'dd/MM/y', locale=LOCALE)} à {_hour(local)}"
 
 
 def time_fr(value: datetime | None) -> str:

@@ -318,7 +318,9 @@ def test_dates_and_numbers_in_french():
     assert time_range_fr(datetime(2022, 2, 2, 13, 30), datetime(2022, 2, 2, 15, 0)) == (
         "mercredi 2 février 2022, de 14 h 30 à 16 h 00 (heure de Paris)"
     )
-    assert short_datetime_fr(datetime(2022, 2, 2, 13, 30)) == "02/02/2022 14:30"
+    # Tables too write hours "14 h 30" (the applicant's history showed "25/11/2026 13:04").
+    assert short_datetime_fr(datetime(2022, 2, 2, 13, 30)) == "02/02/2022 à 14 h 30"
+    assert short_datetime_fr(datetime(2022, 7, 6, 7, 5)) == "06/07/2022 à 9 h 05"
     assert number_fr(36000) == "36\u202f000"
     assert date_fr(None) == "" and datetime_fr(None) == ""
     # The first of the month is written "1er" in French.
