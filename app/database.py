@@ -47,6 +47,14 @@ def begin_write_transaction() -> None:
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
+def lock_for_update(model, id):
+    """``begin_write_transaction()``, then the row ``id`` of ``model`` locked (``SELECT … FOR UPDATE`` on
+    PostgreSQL) and reloaded from the database, not taken from the session's possibly stale copy.
+    None when there is no such row. Lock first, then recount: the invariants' recipe."""
+    begin_write_transaction()
+    return db.session.get(model, id, with_for_update=True, populate_existing=True)
+
+
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 

@@ -28,7 +28,7 @@ from app.applications.models import (
 from app.applications.uploads import StoredFile
 from app.applications.validators import clean_email, clean_phone, clean_postal_code, clean_rna, clean_siret, format_phone
 from app.auth.models import referents_to_notify
-from app.database import begin_write_transaction
+from app.database import lock_for_update
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import Answers, Regime, evaluate, needs_ess_conditions
 from app.eligibility.structures import StructureType
@@ -549,13 +549,7 @@ def submit(application_id: int, *, now: datetime, regime: Regime) -> tuple[Appli
     Returns (application, submitted_now). A second call (double click, second tab) changes nothing
     and returns submitted_now=False. Raises IncompleteApplication with the first step to correct.
     """
-    begin_write_transaction()
-    application = db.session.scalar(
-        sa.select(Application)
-        .where(Application.id == application_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    application = lock_for_update(Application, application_id)
     if application is None:
         raise ApplicationError("Candidature introuvable.")
     if not application.is_draft:

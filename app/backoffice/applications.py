@@ -47,7 +47,7 @@ from app.backoffice.application_forms import (
     QueueFilterForm,
     ReasonForm,
 )
-from app.database import begin_write_transaction
+from app.database import lock_for_update
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
 from app.extensions import db
@@ -173,8 +173,7 @@ def _lock_application(application_id: int) -> Application:
     """For a change: take the write lock first, then read the application (its status cannot change
     under us: two référents deciding at once are served one after the other, the second sees the
     new status and gets a clear message)."""
-    begin_write_transaction()
-    application = db.session.get(Application, application_id, with_for_update=True, populate_existing=True)
+    application = lock_for_update(Application, application_id)
     if application is None or application.status is ApplicationStatus.DRAFT or not in_scope(application.departement_code):
         abort(404)
     return application

@@ -3,7 +3,7 @@ changes and cancellation of a webinar, invites and the join link.
 
 Rules (see conventions.md): explicit arguments, domain exceptions, ``flush()`` only — the caller
 commits once. Every operation that reads the seat count and then writes takes the write lock first
-(``begin_write_transaction()``: BEGIN IMMEDIATE on SQLite; plus ``FOR UPDATE`` on the webinar row on
+(``lock_for_update()``: BEGIN IMMEDIATE on SQLite; plus ``FOR UPDATE`` on the webinar row on
 PostgreSQL), then recounts. Mails are queued in the same transaction.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from app.database import begin_write_transaction
+from app.database import lock_for_update
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import datetime_fr, paris_to_utc, time_range_fr, to_paris, utcnow
@@ -154,13 +154,7 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def _lock_webinar(webinar_id: int) -> Webinar:
-    begin_write_transaction()
-    webinar = db.session.scalar(
-        sa.select(Webinar)
-        .where(Webinar.id == webinar_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    webinar = lock_for_update(Webinar, webinar_id)
     if webinar is None:
         raise WebinarNotFound()
     return webinar
