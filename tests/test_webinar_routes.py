@@ -411,3 +411,11 @@ def test_backoffice_actions_require_csrf(csrf_app, db, two_referents):
     db.session.expire_all()
     assert db.session.get(Webinar, webinar.id).status is WebinarStatus.SCHEDULED
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="webinar_join_link")) == 0
+
+
+def test_detail_counts_agree_in_number(client, auth, db, two_referents):
+    """A one-place webinar read « 1 confirmées sur 1 »."""
+    gironde, _, _, webinar = two_referents
+    auth.login_as(gironde)
+    page = client.get(f"/espace-referent/webinaires/{webinar.id}").get_data(as_text=True).replace("&#39;", "'")
+    assert "1 confirmée sur 1 ; 1 en liste d'attente" in page
