@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-PARIS = ZoneInfo("Europe/Paris")
+from app.formatting import to_paris
 PRODID = "-//ATIGIP//TIG Partenaires webinaires//FR"
 CONTENT_TYPES = {
     "REQUEST": "text/calendar; method=REQUEST; charset=UTF-8",
@@ -64,12 +63,6 @@ class Attendee:
     email: str
 
 
-def _paris(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(PARIS)
-
-
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
@@ -100,8 +93,8 @@ def build_calendar(
     event.add("uid", info.uid)
     event.add("sequence", info.sequence)
     event.add("dtstamp", _utc(now))
-    event.add("dtstart", _paris(info.starts_at))
-    event.add("dtend", _paris(info.ends_at))
+    event.add("dtstart", to_paris(info.starts_at))
+    event.add("dtend", to_paris(info.ends_at))
     event.add("summary", info.title)
     description = info.description.strip()
     if info.page_url:
@@ -129,7 +122,7 @@ def build_calendar(
         event.add("attendee", address)
     calendar.add_component(event)
 
-    start = _paris(info.starts_at).date()
+    start = to_paris(info.starts_at).date()
     calendar.add_missing_timezones(first_date=date(start.year - 1, 1, 1), last_date=date(start.year + 2, 1, 1))
     return calendar.to_ical()
 
