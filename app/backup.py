@@ -63,6 +63,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _sqlite_copy(source_path, target_path) -> None:
+    """Copy a SQLite database with its online backup API (consistent even while it is in use)."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def libpq_url(url: sa.engine.URL) -> str:
     """The SQLAlchemy URL as pg_dump/pg_restore understand it (no driver suffix)."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -89,14 +101,7 @@ def create_backup(destination: Path | None = None, now: datetime | None = None) 
     if url.get_backend_name() == "sqlite":
         database_file = folder / "database.sqlite3"
         db.session.remove()
-        source = sqlite3.connect(url.database)
-        target = sqlite3.connect(database_file)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(url.database, database_file)
     elif url.get_backend_name() == "postgresql":
         database_file = folder / "database.dump"
         command = pg_dump_command(url, database_file)
@@ -171,14 +176,7 @@ def restore_backup(folder: Path, now: datetime | None = None) -> None:
     db.session.remove()
     db.engine.dispose()
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(folder / "database.sqlite3")
-        target = sqlite3.connect(url.database)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(folder / "database.sqlite3", url.database)
     else:
         command = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
                    f"--dbname={libpq_url(url)}", str(folder / "database.dump")]
