@@ -482,6 +482,9 @@ def test_admin_invites_a_referent(client, auth, db):
     assert referent.departement_codes == ["24", "33"] and referent.password_hash is None
     [mail] = outbox(db, "nouveau.referent@justice.fr")
     assert "Admin National vous a ouvert un compte" in mail.body_text
+    # The départements by name, not "Départements : 24, 33."
+    assert "Départements : 24 – Dordogne, 33 – Gironde." in mail.body_text
+    assert "Départements : 24 – Dordogne, 33 – Gironde." in mail.body_html
     url = link_in(mail, "/espace-referent/activer-mon-compte/")
     auth.logout()
     assert "Activer votre compte" in text(client.get(url))
