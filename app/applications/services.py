@@ -461,7 +461,10 @@ def missing_documents(application: Application) -> list:
 
 
 def add_document(application: Application, kind: str, stored: StoredFile, *, now: datetime,
-                 message: ApplicationMessage | None = None, record: bool = True) -> ApplicationDocument:
+                 message: ApplicationMessage | None = None, record: bool = True,
+                 source: DocumentSource = DocumentSource.APPLICANT) -> ApplicationDocument:
+    """A stored upload attached to the application (or to one of its messages); ``record`` adds a
+    "document_added" event to the history."""
     document = ApplicationDocument(
         application=application,
         kind=kind,
@@ -470,7 +473,7 @@ def add_document(application: Application, kind: str, stored: StoredFile, *, now
         content_type=stored.content_type,
         size_bytes=stored.size_bytes,
         sha256=stored.sha256,
-        source=DocumentSource.APPLICANT,
+        source=source,
         message=message,
         uploaded_at=now,
     )

@@ -34,6 +34,7 @@ from app.applications.queue import (
     queue_select,
     tab_counts,
 )
+from app.applications.services import add_document
 from app.applications.uploads import UploadRefused, delete_stored, has_file, human_size, store_upload, stored_path
 from app.applications.validators import format_phone
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
@@ -390,19 +391,8 @@ def application_message(application_id: int):
     try:
         message = review.send_message(application, referent, form.body.data)
         for item in stored:
-            db.session.add(
-                ApplicationDocument(
-                    application=application,
-                    message=message,
-                    kind="piece_jointe",
-                    original_filename=item.original_filename,
-                    stored_name=item.stored_name,
-                    content_type=item.content_type,
-                    size_bytes=item.size_bytes,
-                    sha256=item.sha256,
-                    source=DocumentSource.REFERENT,
-                )
-            )
+            add_document(application, "piece_jointe", item, now=utcnow(), message=message, record=False,
+                         source=DocumentSource.REFERENT)
         db.session.flush()
         review.notify_message(application, message, referent)
     except review.ReviewError as error:
