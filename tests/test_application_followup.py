@@ -240,3 +240,19 @@ def test_cancel_an_edit_forgets_unsaved_posts(client):
     assert "Poste 2" not in client.get(f"/candidature/{token}/etape/3").get_data(as_text=True)
     db.session.expire_all()
     assert len(application.posts) == 1 and not [e for e in application.events if e.kind == "edited"]
+
+
+def test_demo_submitted_applications_are_in_their_status_since_submission(db):
+    """The demo's deposited applications read « Statut depuis » (and the export's last change) one hour
+    before « Déposée le »: the status date was the draft's creation."""
+    from app.applications.demo import load_demo_applications
+    from app.applications.models import Application
+    from app.auth.demo import load_demo_accounts
+
+    load_demo_accounts()
+    load_demo_applications()
+    db.session.flush()
+    submitted = db.session.scalars(sa.select(Application).where(Application.submitted_at.is_not(None))).all()
+    assert submitted
+    for application in submitted:
+        assert application.status_changed_at >= application.submitted_at, application.reference

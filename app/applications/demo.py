@@ -115,6 +115,8 @@ def load_demo_applications() -> list[str]:
             continue
         submitted = created + timedelta(hours=1)
         application.submitted_at = application.declaration_accepted_at = submitted
+        if status is S.SUBMITTED:  # deposited and untouched since: its status dates from the submission
+            application.status_changed_at = submitted
         application.reference = f"TIG-{submitted.year}-{application.id:06d}"
         application.current_step = 7
         application.eligibility_regime = "experimentation-2020"
