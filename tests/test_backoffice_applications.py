@@ -405,6 +405,12 @@ def test_full_review_by_routes(client, db, auth, people):
     application = reload(db, application)
     assert application.status is S.IN_REVIEW and application.assigned_referent_id == alice.id
 
+    # Complements: the form says that one of the two is needed (both read « (optionnel) », then an error said
+    # « Cochez au moins une pièce »).
+    form = client.get(f"{url}/complements").get_data(as_text=True)
+    assert "Pièces à fournir" in form and "Pièces à fournir (optionnel)" not in form
+    assert "Autres éléments demandés (optionnel)" not in form
+    assert "Cochez au moins une pièce ou décrivez" in form
     # Complements: invalid (nothing chosen) → 200 with the error; then valid.
     response = client.post(f"{url}/complements", data={"body": "Merci"})
     assert response.status_code == 200
