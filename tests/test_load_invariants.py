@@ -36,7 +36,8 @@ from app.webinars import services
 from app.webinars.models import Registration, RegistrationStatus
 from config import TestingConfig
 from tests.factories import make_referent, make_registration_data, make_webinar, registration_form
-from tests.servers.gunicorn import GunicornServer, Request, fire
+from tests.servers.gunicorn import GunicornServer, Request, assert_no_server_error, fire
+from tests.webinar_checks import assert_rush_outcome
 
 
 @pytest.fixture
@@ -77,11 +78,6 @@ def flashes(app, response) -> list:
     return serializer.loads(value).get("_flashes", [])
 
 
-def assert_no_server_error(responses, server_log: str = "") -> None:
-    errors = [(r.status, r.request.method, r.request.path) for r in responses if r.status >= 500]
-    assert not errors, (errors[:5], server_log)
-
-
 # --- 1. the rush ---------------------------------------------------------------------------------------
 
 DISTINCT = 300
@@ -110,17 +106,7 @@ def test_rush_of_registrations_never_overbooks(fresh):
 
     db.session.remove()  # a fresh transaction: an older snapshot would not see the server's writes
     rows = db.session.scalars(sa.select(Registration).order_by(Registration.id)).all()
-    assert len(rows) == DISTINCT and all(r.is_active for r in rows)
-    assert len({r.email_normalized for r in rows}) == DISTINCT  # no duplicate
-    confirmed = [r for r in rows if r.status is RegistrationStatus.CONFIRMED]
-    waiting = [r for r in rows if r.status is RegistrationStatus.WAITING]
-    assert len(confirmed) == CAPACITY
-    assert len(waiting) == DISTINCT - CAPACITY
-    # Arrival order: the first 20 taken by the server are confirmed; the waiting list follows the order
-    # in which the server took the others (created_at, read under the lock, never goes backwards).
-    assert max(r.id for r in confirmed) < min(r.id for r in waiting)
-    assert [r.created_at for r in rows] == sorted(r.created_at for r in rows)
-    assert waiting[0].waiting_position == 1 and waiting[-1].waiting_position == len(waiting)
+    assert_rush_outcome(rows, DISTINCT, CAPACITY)
 
     mails = mails_by_category(webinar_id)
     per_category = Counter(category for category, _to in mails.elements())

@@ -160,3 +160,9 @@ def fire(port: int, requests: list[Request], *, timeout: float = 180) -> list[Re
     if missing:
         raise AssertionError(f"{len(missing)} requête(s) sans réponse après {timeout} s")
     return results  # type: ignore[return-value]
+
+
+def assert_no_server_error(responses: list[Response], server_log: str = "") -> None:
+    """No 5xx among the responses (the server's log shown if there is one)."""
+    errors = [(r.status, r.request.method, r.request.path) for r in responses if r.status >= 500]
+    assert not errors, (errors[:5], server_log)
