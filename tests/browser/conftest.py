@@ -2,13 +2,15 @@
 
 There is no skip: without /usr/bin/chromium these tests fail, in CI and locally alike.
 ``axe_check(page)`` runs axe-core (from node_modules) with the WCAG 2.1 A/AA rules;
-``backoffice_login(page, live_server, email, password)`` fills the back-office login form by its labels.
+``backoffice_login(page, live_server, email, password)`` fills the back-office login form by its labels;
+``live_referent(live_app, name, password, ...)`` adds a fresh account to the live database.
 """
 from __future__ import annotations
 
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,19 @@ def page(browser):
     page.console_problems = problems  # CSP violations and script errors land here
     yield page
     context.close()
+
+
+def live_referent(live_app, name: str, password: str, departements=("33", "24"), prefix: str = "referent") -> str:
+    """A new référent of the live database (unique address ``<prefix>.<ns>@justice.fr``, the demo accounts
+    stay untouched); returns the address."""
+    from tests.factories import make_referent
+
+    email = f"{prefix}.{time.time_ns()}@justice.fr"
+    with live_app.app_context():
+        make_referent(email=email, name=name, departements=departements, password=password)
+        db.session.commit()
+        db.session.remove()
+    return email
 
 
 def backoffice_login(page, live_server: str, email: str, password: str) -> None:

@@ -9,23 +9,14 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_check, backoffice_login
+from tests.browser.conftest import axe_check, backoffice_login, live_referent
 
 PASSWORD = "mot-de-passe-navigateur"
 
 
 @pytest.fixture
 def account(live_app):
-    """A fresh référent of the live database (the demo accounts stay untouched)."""
-    from app.extensions import db
-    from tests.factories import make_referent
-
-    email = f"navigateur.{time.time_ns()}@justice.fr"
-    with live_app.app_context():
-        make_referent(email=email, name="Inès Navigateur", departements=("33", "24"), password=PASSWORD)
-        db.session.commit()
-        db.session.remove()
-    return email
+    return live_referent(live_app, "Inès Navigateur", PASSWORD, prefix="navigateur")
 
 
 def test_login_wrong_password_then_success_and_logout(page, live_server, account):

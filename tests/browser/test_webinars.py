@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import axe_check, backoffice_login
+from tests.browser.conftest import axe_check, backoffice_login, live_referent
 
 PASSWORD = "mot-de-passe-webinaires"
 
@@ -71,15 +71,7 @@ def test_full_webinar_offers_the_waiting_list(page, live_server):
 
 @pytest.fixture
 def referent(live_app):
-    from app.extensions import db
-    from tests.factories import make_referent
-
-    email = f"webinaires.{time.time_ns()}@justice.fr"
-    with live_app.app_context():
-        make_referent(email=email, name="Référente Webinaires", departements=("33", "24"), password=PASSWORD)
-        db.session.commit()
-        db.session.remove()
-    return email
+    return live_referent(live_app, "Référente Webinaires", PASSWORD, prefix="webinaires")
 
 
 def test_backoffice_webinar_screens(page, live_server, referent):
