@@ -419,3 +419,12 @@ def test_detail_counts_agree_in_number(client, auth, db, two_referents):
     auth.login_as(gironde)
     page = client.get(f"/espace-referent/webinaires/{webinar.id}").get_data(as_text=True).replace("&#39;", "'")
     assert "1 confirmée sur 1 ; 1 en liste d'attente" in page
+
+
+def test_public_detail_capacity_agrees_in_number(client, db):
+    """A one-place webinar read « 1 participants au plus »."""
+    one = make_webinar(capacity=1)
+    many = make_webinar(capacity=20)
+    db.session.commit()
+    assert "1 participant au plus" in client.get(f"/webinaires/{one.id}").get_data(as_text=True)
+    assert "20 participants au plus" in client.get(f"/webinaires/{many.id}").get_data(as_text=True)
