@@ -19,6 +19,7 @@ from app.auth.routes import safe_next
 from app.formatting import utcnow
 from app.mail.models import OutboxMessage
 from tests.factories import DEFAULT_PASSWORD, make_referent
+from tests.queries import count_queries
 
 LOGIN = "/espace-referent/connexion"
 DASHBOARD = "/espace-referent/"
@@ -572,20 +573,8 @@ def test_anonymous_form_post_comes_back_to_a_page_not_to_an_action(client):
 
 
 def test_accounts_list_query_count_does_not_grow_with_accounts(client, auth, db):
-    engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
     def count(url):
-        statements.clear()
-        sa.event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", record)
-        return len(statements)
+        return count_queries(client, db, url)
 
     auth.login_as(make_referent(is_admin=True, departements=()))
     for i in range(3):

@@ -25,6 +25,7 @@ from app.applications.queue import QueueFilters, page_window, tab_counts
 from app.applications.workflow import TransitionNotAllowed
 from app.eligibility.structures import StructureType
 from app.mail.models import OutboxMessage
+from tests import queries
 from tests.factories import make_application, make_referent
 from tests.pdf_text import pdf_text
 
@@ -324,20 +325,7 @@ def test_queue_query_count_does_not_grow_with_rows(app, client, db, auth, people
     alice, _, admin = people
 
     def count_queries(url):
-        statements = []
-
-        def listener(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        db.session.commit()
-        db.session.remove()  # the request starts from an empty session, as in production
-        engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", listener)
-        return len(statements)
+        return queries.count_queries(client, db, url)
 
     alice_id, admin_id = alice.id, admin.id
     for index in range(25):

@@ -15,6 +15,7 @@ from app.formatting import date_fr, datetime_fr, number_fr, short_datetime_fr, t
 from app.public.france_map import build_tile_map
 from app.public.pages import all_pages
 from app.static_assets import ONE_YEAR, dsfr_version
+from tests.queries import recorded_statements
 
 PUBLIC_URLS = {
     "/": "Accueil",
@@ -221,16 +222,8 @@ def test_sitemap_lists_every_public_page(app, client):
 
 
 def test_healthz_answers_json_after_a_database_round_trip(app, client):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as statements:
         response = client.get("/healthz")
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
     assert "SELECT 1" in statements
