@@ -67,7 +67,9 @@ class Application(db.Model):
         # … all of a département newest first ("Toutes")…
         sa.Index("ix_applications_departement_submitted", "departement_code", "submitted_at", "id"),
         # … and a référent's own open applications ("Suivies par moi"; also serves the foreign key).
-        sa.Index("ix_applications_assigned_status", "assigned_referent_id", "status", "departement_code", "submitted_at"),
+        sa.Index(
+            "ix_applications_assigned_status", "assigned_referent_id", "status", "departement_code", "submitted_at"
+        ),
         sa.Index("ix_applications_status_submitted", "status", "submitted_at"),
     )
 
@@ -119,7 +121,8 @@ class Application(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
 
     # Review (back office).
-    assigned_referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))  # indexed above
+    # Indexed by ix_applications_assigned_status (above).
+    assigned_referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))
