@@ -70,9 +70,33 @@ def queue_mail(
     """
     if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).filter_by(dedupe_key=dedupe_key)):
         return None
+    message = prepare_mail(
+        to, subject, template, attachments=attachments, category=category, dedupe_key=dedupe_key,
+        webinar_id=webinar_id, application_id=application_id, reply_to=reply_to, **context,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def prepare_mail(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    attachments: list[Attachment] | tuple = (),
+    category: str = "",
+    dedupe_key: str | None = None,
+    webinar_id: int | None = None,
+    application_id: int | None = None,
+    reply_to: str | None = None,
+    **context,
+) -> OutboxMessage:
+    """The mail ``queue_mail`` would add, rendered but not added to the session: a service holding a
+    lock renders before taking it, then adds the message in the same transaction as its change."""
     context.setdefault("subject", subject)
     context.setdefault("site_url", current_app.config["SITE_URL"])
-    message = OutboxMessage(
+    return OutboxMessage(
         to_address=to.strip(),
         subject=subject,
         body_text=render_template(f"emails/{template}.txt", **context),
@@ -87,9 +111,6 @@ def queue_mail(
         attempts=0,
         next_attempt_at=utcnow(),
     )
-    db.session.add(message)
-    db.session.flush()
-    return message
 
 
 def build_mime(message: OutboxMessage, sender: str) -> EmailMessage:

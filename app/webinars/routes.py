@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 from app.formatting import utcnow
@@ -38,7 +39,8 @@ def index():
 @bp.route("/webinaires/<int:webinar_id>", methods=["GET", "POST"])
 @limit("registration")  # POSTs only: each one may send a mail
 def detail(webinar_id: int):
-    webinar = db.get_or_404(Webinar, webinar_id)
+    # The départements are read by the page only (a POST that registers never needs them).
+    webinar = db.get_or_404(Webinar, webinar_id, options=[lazyload(Webinar.departements)])
     now = utcnow()
     form = RegistrationForm()
     if request.method == "GET" and len(webinar.departement_codes) == 1:
@@ -69,20 +71,22 @@ def detail(webinar_id: int):
             db.session.rollback()
             flash(error.message, "error")
             return redirect(url_for("webinars.detail", webinar_id=webinar.id))
+        # Read before the commit expires them (no reload query after it).
+        status, email, token = registration.status, registration.email, registration.token
         db.session.commit()
-        if registration.status is RegistrationStatus.CONFIRMED:
+        if status is RegistrationStatus.CONFIRMED:
             flash(
                 f"Votre inscription est confirmée. Un courriel de confirmation avec l'invitation vient d'être envoyé "
-                f"à {registration.email}.",
+                f"à {email}.",
                 "success",
             )
         else:
             flash(
                 f"Le webinaire est complet : vous êtes sur la liste d'attente, en position "
-                f"{registration.waiting_position}. Un courriel vient d'être envoyé à {registration.email}.",
+                f"{registration.waiting_position}. Un courriel vient d'être envoyé à {email}.",
                 "success",
             )
-        return redirect(url_for("webinars.manage", token=registration.token))
+        return redirect(url_for("webinars.manage", token=token))
     if request.method == "POST" and not webinar.registration_open(now):
         flash("Les inscriptions à ce webinaire sont closes.", "error")
         return redirect(url_for("webinars.detail", webinar_id=webinar.id))

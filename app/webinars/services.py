@@ -19,7 +19,7 @@ from app.database import lock_for_update
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import datetime_fr, paris_to_utc, time_range_fr, to_paris, utcnow
-from app.mail.outbox import Attachment, queue_mail
+from app.mail.outbox import Attachment, prepare_mail, queue_mail
 from app.webinars import ical
 from app.webinars.models import (
     Registration,
@@ -27,6 +27,7 @@ from app.webinars.models import (
     Webinar,
     WebinarDepartement,
     WebinarStatus,
+    new_token,
 )
 
 # --- domain exceptions --------------------------------------------------------------------------
@@ -154,7 +155,8 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def _lock_webinar(webinar_id: int) -> Webinar:
-    webinar = lock_for_update(Webinar, webinar_id)
+    # The départements (eager elsewhere) are not reloaded under the lock: loaded again if ever read.
+    webinar = lock_for_update(Webinar, webinar_id, sa.orm.lazyload(Webinar.departements))
     if webinar is None:
         raise WebinarNotFound()
     return webinar
@@ -259,15 +261,14 @@ def _cancel(webinar: Webinar, registration: Registration, now: datetime) -> Atta
     return Attachment("annulation.ics", ical.content_type("CANCEL"), data, calendar_alternative=True)
 
 
-def _mail(registration: Registration, template: str, subject: str, *, attachments=(), dedupe_key=None, **extra):
-    webinar = registration.webinar
-    return queue_mail(
-        registration.email,
-        subject,
-        template,
-        attachments=attachments,
+def _mail_arguments(registration: Registration, webinar: Webinar, template: str, subject: str, **extra) -> dict:
+    """``queue_mail``/``prepare_mail`` arguments of a mail to a registrant (``webinar`` passed apart: a
+    registration being prepared is not attached to its webinar yet)."""
+    return dict(
+        to=registration.email,
+        subject=subject,
+        template=template,
         category=template,
-        dedupe_key=dedupe_key,
         webinar_id=webinar.id,
         reply_to=webinar.organiser_email,
         webinar=webinar,
@@ -279,13 +280,33 @@ def _mail(registration: Registration, template: str, subject: str, *, attachment
     )
 
 
-def _queue_confirmed(registration: Registration, template: str, subject: str, now: datetime) -> None:
-    webinar = registration.webinar
-    join_link_now = bool(webinar.join_url) and now >= join_link_due_at(webinar)
-    _mail(
-        registration, template, subject, attachments=[_invite(webinar, registration, now)], join_link_now=join_link_now
+def _mail(registration: Registration, template: str, subject: str, *, attachments=(), dedupe_key=None, **extra):
+    return queue_mail(
+        **_mail_arguments(
+            registration, registration.webinar, template, subject, attachments=attachments, dedupe_key=dedupe_key,
+            **extra,
+        )
     )
-    if join_link_now:
+
+
+def _join_link_now(webinar: Webinar, now: datetime) -> bool:
+    return bool(webinar.join_url) and now >= join_link_due_at(webinar)
+
+
+def _confirmed_mail(registration: Registration, webinar: Webinar, template: str, subject: str, now: datetime):
+    """The confirmation (or promotion) mail with its invite, rendered, not added to the session."""
+    return prepare_mail(
+        **_mail_arguments(
+            registration, webinar, template, subject, attachments=[_invite(webinar, registration, now)],
+            join_link_now=_join_link_now(webinar, now),
+        )
+    )
+
+
+def _queue_confirmed(registration: Registration, template: str, subject: str, now: datetime) -> None:
+    db.session.add(_confirmed_mail(registration, registration.webinar, template, subject, now))
+    db.session.flush()
+    if _join_link_now(registration.webinar, now):
         send_join_link(registration, now=now)
 
 
@@ -329,11 +350,81 @@ def send_join_link(registration: Registration, *, now: datetime | None = None) -
 # --- registration -------------------------------------------------------------------------------
 
 
+def _registration_state(webinar_id: int, email_normalized: str, now: datetime) -> tuple[int, int, int | None]:
+    """(confirmed seats, people waiting who arrived by ``now``, id of an active registration with this
+    address or None) in one query, each part read from an index only."""
+    of_webinar = Registration.webinar_id == webinar_id
+    confirmed = sa.select(sa.func.count()).where(of_webinar, Registration.status == RegistrationStatus.CONFIRMED)
+    waiting = sa.select(sa.func.count()).where(
+        of_webinar, Registration.status == RegistrationStatus.WAITING, Registration.created_at <= now
+    )
+    existing = sa.select(Registration.id).where(
+        of_webinar,
+        Registration.email_normalized == email_normalized,
+        Registration.status != RegistrationStatus.CANCELLED,
+    ).limit(1)
+    row = db.session.execute(
+        sa.select(confirmed.scalar_subquery(), waiting.scalar_subquery(), existing.scalar_subquery())
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0), row[2]
+
+
+def _decide(webinar: Webinar, confirmed: int, waiting: int) -> tuple[RegistrationStatus, int | None]:
+    """The new registration's status and, on the waiting list, its position. Raises WebinarFull."""
+    if confirmed < webinar.capacity:
+        return RegistrationStatus.CONFIRMED, None
+    if webinar.waitlist_enabled:
+        return RegistrationStatus.WAITING, waiting + 1
+    raise WebinarFull("Ce webinaire est complet et n'a pas de liste d'attente.")
+
+
+def _registration_mail(registration: Registration, webinar: Webinar, status, position, now: datetime):
+    """The mail of a new registration (confirmation with its invite, or waiting list), not added yet."""
+    if status is RegistrationStatus.CONFIRMED:
+        subject = f"Inscription confirmée : {webinar.title}"
+        return _confirmed_mail(registration, webinar, "webinar_confirmation", subject, now)
+    subject = f"Liste d'attente : {webinar.title}"
+    return prepare_mail(**_mail_arguments(registration, webinar, "webinar_waiting", subject, position=position))
+
+
 def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = None) -> Registration:
     """Confirm a seat while one is left, else join the waiting list (where there is one).
 
     Raises RegistrationClosed, AlreadyRegistered (with the existing registration) or WebinarFull.
+
+    The write lock is held only for the decision and the two inserts (issue 6 §6 b): the mail the
+    registrant will most likely get (confirmation with its invite, or waiting list at the next
+    position) is rendered before the lock from an unlocked read; under the lock the seats are
+    recounted and the mail is rendered again only if the guess was wrong or the webinar changed
+    meanwhile. The mail is still added in the same transaction as the registration.
     """
+    email_normalized = normalize_email(data.email)
+    registration = Registration(
+        token=new_token(),
+        last_name=data.last_name.strip(),
+        first_name=data.first_name.strip(),
+        email=data.email.strip(),
+        email_normalized=email_normalized,
+        structure_name=data.structure_name.strip(),
+        structure_type=data.structure_type,
+        departement_code=data.departement_code,
+        role=data.role.strip(),
+        question=(data.question or "").strip(),
+    )
+    # Before the lock: a guess, from what the session holds and an unlocked count.
+    guess = mail = None
+    webinar = db.session.get(Webinar, webinar_id)
+    if webinar is not None and webinar.registration_open(now or utcnow()):
+        draft_now = now or utcnow()
+        confirmed, waiting, existing = _registration_state(webinar.id, email_normalized, draft_now)
+        try:
+            status, position = _decide(webinar, confirmed, waiting)
+        except WebinarFull:
+            status = None
+        if existing is None and status is not None:
+            guess = (status, position, webinar.updated_at, _join_link_now(webinar, draft_now))
+            mail = _registration_mail(registration, webinar, status, position, draft_now)
+
     webinar = _lock_webinar(webinar_id)
     now = now or utcnow()  # read under the lock: arrival order = created_at order = id order
     if webinar.is_cancelled:
@@ -344,45 +435,21 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
         raise RegistrationClosed(
             f"Les inscriptions sont closes depuis le {datetime_fr(webinar.registration_deadline)}."
         )
-    existing = active_registration(webinar.id, data.email)
+    confirmed, waiting, existing = _registration_state(webinar.id, email_normalized, now)
     if existing is not None:
-        raise AlreadyRegistered(existing)
+        raise AlreadyRegistered(db.session.get(Registration, existing))
+    status, position = _decide(webinar, confirmed, waiting)
 
-    confirmed = count_status(webinar.id, RegistrationStatus.CONFIRMED)
-    if confirmed < webinar.capacity:
-        status = RegistrationStatus.CONFIRMED
-    elif webinar.waitlist_enabled:
-        status = RegistrationStatus.WAITING
-    else:
-        raise WebinarFull("Ce webinaire est complet et n'a pas de liste d'attente.")
-
-    registration = Registration(
-        webinar=webinar,
-        last_name=data.last_name.strip(),
-        first_name=data.first_name.strip(),
-        email=data.email.strip(),
-        email_normalized=normalize_email(data.email),
-        structure_name=data.structure_name.strip(),
-        structure_type=data.structure_type,
-        departement_code=data.departement_code,
-        role=data.role.strip(),
-        question=(data.question or "").strip(),
-        consent_at=now,
-        status=status,
-        created_at=now,
-        updated_at=now,
-    )
+    registration.webinar = webinar
+    registration.status = status
+    registration.consent_at = registration.created_at = registration.updated_at = now
+    if guess != (status, position, webinar.updated_at, _join_link_now(webinar, now)):
+        mail = _registration_mail(registration, webinar, status, position, now)
     db.session.add(registration)
+    db.session.add(mail)
     db.session.flush()
-    if status is RegistrationStatus.CONFIRMED:
-        _queue_confirmed(registration, "webinar_confirmation", f"Inscription confirmée : {webinar.title}", now)
-    else:
-        _mail(
-            registration,
-            "webinar_waiting",
-            f"Liste d'attente : {webinar.title}",
-            position=registration.waiting_position,
-        )
+    if status is RegistrationStatus.CONFIRMED and _join_link_now(webinar, now):
+        send_join_link(registration, now=now)
     return registration
 
 
