@@ -584,6 +584,7 @@ def test_attestation_only_for_habilitated_applications(db, people):
 
     alice = people[0]
     application = make_application("33", status=S.SENT_FOR_DECISION, posts=12)
+    application.siret = "73282932000074"  # written as in the recap: "732 829 320 00074"
     with pytest.raises(AttestationUnavailable):
         attestation_pdf(application)
     application.posts[0].tasks = "Tâches très détaillées. " * 80
@@ -594,7 +595,7 @@ def test_attestation_only_for_habilitated_applications(db, people):
     text = " ".join(pdf_text(data).split())
     for expected in ("Attestation d'habilitation", application.reference, application.structure_name,
                      "Département : Gironde (33)", "Postes inscrits (12)", "Entretien des espaces verts 12",
-                     "Zoé Ngô (Cheffe d'équipe)", "Observations : Décision favorable du directeur du SPIP.", "pour une durée de cinq ans"):
+                     "Zoé Ngô (Cheffe d'équipe)", "SIRET : 732 829 320 00074", "Observations : Décision favorable du directeur du SPIP.", "pour une durée de cinq ans"):
         assert expected in text, expected
     public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
     review.apply_action(public, "approve", alice, "Postes inscrits.")

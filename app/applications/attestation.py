@@ -12,6 +12,7 @@ from fpdf.fonts import FontFace
 
 from app.applications.models import Application, ApplicationStatus
 from app.applications.pdf import BasePDF
+from app.applications.validators import format_siret
 from app.eligibility.structures import StructureType
 from app.formatting import date_fr, to_paris
 from app.territories import get_departement
@@ -56,7 +57,7 @@ def attestation_pdf(application: Application) -> bytes:
     pdf.heading("Structure")
     identifiers = []
     if application.siret:
-        identifiers.append(f"SIRET : {application.siret}")
+        identifiers.append(f"SIRET : {format_siret(application.siret)}")
     if application.rna:
         identifiers.append(f"RNA : {application.rna}")
     lines = [
