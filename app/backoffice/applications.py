@@ -48,7 +48,7 @@ from app.backoffice.application_forms import (
     QueueFilterForm,
     ReasonForm,
 )
-from app.database import lock_for_update
+from app.database import lock_for_update, page_number
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
 from app.extensions import db
@@ -74,10 +74,7 @@ def _filters_from_request() -> tuple[QueueFilterForm, QueueFilters]:
     tab = request.args.get("onglet", DEFAULT_TAB)
     filters.tab = tab if tab in TAB_LABELS else DEFAULT_TAB
     form.onglet.data = filters.tab
-    try:
-        filters.page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        filters.page = 1
+    filters.page = request.args.get("page", 1, type=page_number)  # 1 to 1,000,000: a huge number overflows SQL
     if request.args:
         form.validate()
     # Only valid values reach the query; invalid ones are shown as errors next to their field.
