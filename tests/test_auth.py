@@ -435,11 +435,17 @@ def test_account_page_and_notifications_setting(client, auth, db):
 
 def test_change_password(client, auth, db):
     referent = make_referent(email="a@justice.fr")
+    referent.notify_new_applications = True
+    db.session.commit()
     auth.login_as(referent)
     url = "/espace-referent/mon-compte/mot-de-passe"
     wrong = client.post(url, data={"password-current_password": "mauvais", "password-password": NEW_PASSWORD, "password-confirm": NEW_PASSWORD})
     html = text(wrong)
     assert wrong.status_code == 200 and "Le mot de passe actuel est incorrect." in html and "<title>Erreur : Mon compte" in html
+    # The other forms of the page still show the saved settings (the notifications box came back unticked,
+    # and « Enregistrer ce choix » would then have turned the notifications off).
+    [box] = re.findall(r'<input[^>]*id="notifications-notify_new_applications"[^>]*>', html)
+    assert "checked" in box
     ok = client.post(url, data={"password-current_password": DEFAULT_PASSWORD, "password-password": NEW_PASSWORD, "password-confirm": NEW_PASSWORD})
     assert ok.status_code == 302
     assert client.get(DASHBOARD).status_code == 200  # this session goes on

@@ -20,9 +20,14 @@ security_log = logging.getLogger("app.auth.security")
 
 def _account_page(**forms):
     referent = current_referent()
-    forms.setdefault("notifications_form", NotificationsForm(obj=referent, prefix="notifications"))
-    forms.setdefault("password_form", ChangePasswordForm(account_email=referent.email, prefix="password"))
-    forms.setdefault("totp_disable_form", TotpDisableForm(prefix="totp"))
+    # The forms not submitted are built without the request's data (formdata=None): otherwise, after a POST of
+    # another form of the page, the notifications box came back unticked, since it was absent from that POST.
+    if "notifications_form" not in forms:
+        forms["notifications_form"] = NotificationsForm(formdata=None, obj=referent, prefix="notifications")
+    if "password_form" not in forms:
+        forms["password_form"] = ChangePasswordForm(formdata=None, account_email=referent.email, prefix="password")
+    if "totp_disable_form" not in forms:
+        forms["totp_disable_form"] = TotpDisableForm(formdata=None, prefix="totp")
     has_errors = any(form.errors for form in forms.values())
     return render_template("backoffice/account.html", referent=referent, form_has_errors=has_errors, **forms)
 
