@@ -130,3 +130,21 @@ def test_scope_in_the_browser(page, live_server, live_app, review_data):
     page.get_by_role("link", name=review_data["name"]).click()
     assert page.locator("h1").inner_text() == review_data["name"]
     axe_check(page)
+
+
+def test_empty_message_and_note_get_the_french_errors_of_the_page(page, live_server, review_data):
+    """The message and note forms let the browser's own bubble stop the empty submit, so the page never
+    showed its French error, its summary and the « Erreur : » title."""
+    backoffice_login(page, live_server, review_data["email"], PASSWORD)
+    page.get_by_role("link", name="Candidatures", exact=True).first.click()
+    page.get_by_role("link", name=review_data["name"]).click()
+    page.get_by_role("button", name="Enregistrer la note").click()
+    page.wait_for_url("**/notes*")
+    assert page.title().startswith("Erreur : ")
+    assert page.get_by_text("Écrivez le texte de la note.").first.is_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Envoyer le message").click()
+    page.wait_for_url("**/messages*")
+    assert page.title().startswith("Erreur : ")
+    assert page.get_by_text("Écrivez le message à envoyer au demandeur.").first.is_visible()
+    axe_check(page)
