@@ -15,5 +15,6 @@ def init_app(app: Flask) -> None:
         dsfr_url=dsfr_url,
         time_range_fr=time_range_fr,
         get_departement=territories.get_departement,
+        departement_label=territories.departement_label,
         site_name=app.config["SITE_NAME"],
     )

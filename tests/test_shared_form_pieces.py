@@ -1,4 +1,4 @@
-"""Form pieces shared between features (app/forms.py, app/auth/forms.py)."""
+"""Pieces shared between features: form choices (app/forms.py, app/auth/forms.py), département labels."""
 from __future__ import annotations
 
 import warnings
@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.eligibility.structures import StructureType, structure_type_choices
 from app.forms import YES_NO, choice_labels, select_choices
-from app.territories import departement_choices
+from app.territories import departement_choices, departement_label
 
 
 def test_select_choices_with_and_without_a_blank_option():
@@ -48,3 +48,10 @@ def test_change_password_form_asks_the_current_password_first(app):
         assert [f.name for f in ChangePasswordForm() if f.name != "csrf_token"] == ["current_password", "password", "confirm"]
         assert [f.name for f in NewPasswordForm() if f.name != "csrf_token"] == ["password", "confirm"]
         assert TotpDisableForm().password.label.text == "Mot de passe actuel"
+
+
+def test_departement_label():
+    assert departement_label("33") == "33 – Gironde"
+    assert departement_label("2a") == departement_label("2A")
+    assert departement_label("99") == "99"  # unknown (older data): the code as it is
+    assert departement_label(None) == ""

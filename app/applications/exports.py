@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from app.applications.validators import format_phone
 from app.formatting import short_datetime_fr
-from app.territories import get_departement
+from app.territories import departement_label
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,14 +47,13 @@ def neutralise(value) -> str:
 
 def row_values(row) -> list[str]:
     """One queue row (see ``queue.queue_select`` with the export's extra columns) as texts."""
-    departement = get_departement(row.departement_code) if row.departement_code else None
     return [
         row.reference or "",
         row.structure_name,
         row.structure_type.label if row.structure_type else "",
         row.siret or "",
         row.rna or "",
-        departement.label if departement else (row.departement_code or ""),
+        departement_label(row.departement_code),
         row.status.label,
         short_datetime_fr(row.submitted_at),
         short_datetime_fr(row.status_changed_at),

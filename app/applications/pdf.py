@@ -13,7 +13,7 @@ from fpdf import FPDF
 
 from app.applications.validators import format_phone, format_siret
 from app.formatting import date_fr, datetime_fr
-from app.territories import get_departement
+from app.territories import departement_label
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 BLUE_FRANCE = (0, 0, 145)
@@ -129,7 +129,6 @@ def application_summary_pdf(application) -> bytes:
     pdf = BasePDF(f"Candidature {reference}", f"Demande d'habilitation et d'inscription de postes de travail d'intérêt général. {submitted}.")
     pdf.title_block()
 
-    departement = get_departement(application.departement_code)
     pdf.heading("1. La structure")
     pdf.field("Nom", application.structure_name)
     pdf.field("Nature", application.structure_type.label if application.structure_type else "")
@@ -137,7 +136,7 @@ def application_summary_pdf(application) -> bytes:
     if application.rna or (application.structure_type and application.structure_type.value == "association"):
         pdf.field("Numéro RNA", application.rna)
     pdf.field("Adresse", f"{application.address}\n{application.postal_code} {application.commune}")
-    pdf.field("Département", departement.label if departement else application.departement_code)
+    pdf.field("Département", departement_label(application.departement_code))
 
     pdf.heading("2. La personne à contacter")
     pdf.field("Nom et prénom", application.contact_name)

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from app.eligibility.documents import DocumentRequirement, required_documents
 from app.eligibility.structures import StructureType
-from app.territories import ALSACE_MOSELLE, get_departement, normalize_code
+from app.territories import ALSACE_MOSELLE, departement_label, get_departement, normalize_code
 
 REGIMES_DIR = Path(__file__).with_name("regimes")
 
@@ -322,9 +322,7 @@ def _condition_met(condition: Condition, answers: Answers, regime: Regime) -> bo
 
 
 def _format(text: str, answers: Answers) -> str:
-    departement = get_departement(answers.departement)
-    name = departement.label if departement else answers.departement
-    return text.replace("{departement}", name)
+    return text.replace("{departement}", departement_label(answers.departement))
 
 
 def evaluate(answers: Answers, regime: Regime) -> Result:

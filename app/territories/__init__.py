@@ -74,6 +74,12 @@ def get_departement(code: str | None) -> Departement | None:
     return _by_code().get(normalize_code(code))
 
 
+def departement_label(code: str | None) -> str:
+    """« 33 – Gironde » for a known code; an unknown code as it is (older data); "" for none."""
+    departement = get_departement(code)
+    return departement.label if departement else (code or "")
+
+
 def is_valid_code(code: str | None) -> bool:
     return get_departement(code) is not None
 

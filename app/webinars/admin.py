@@ -17,7 +17,7 @@ from app.database import page_number
 from app.extensions import db
 from app.formatting import paris_to_utc, short_datetime_fr, to_paris, utcnow
 from app.mail.models import OutboxMessage
-from app.territories import get_departement
+from app.territories import departement_label
 from app.webinars import services
 from app.webinars.forms import CancelWebinarForm, ConfirmForm, WebinarForm
 from app.webinars.models import Registration, RegistrationStatus, Webinar
@@ -324,7 +324,6 @@ def webinar_export_csv(webinar_id: int):
     positions = {r.id: i + 1 for i, r in enumerate(services.waiting_list(webinar.id))}
     rows = []
     for r in registrations:
-        departement = get_departement(r.departement_code)
         rows.append(
             (
                 r.status.short_label,
@@ -334,7 +333,7 @@ def webinar_export_csv(webinar_id: int):
                 r.email,
                 r.structure_name,
                 r.structure_type.label,
-                departement.label if departement else r.departement_code,
+                departement_label(r.departement_code),
                 r.role,
                 r.question,
                 short_datetime_fr(r.created_at),

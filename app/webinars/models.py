@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import utcnow
-from app.territories import get_departement
+from app.territories import departement_label
 
 
 def _values(enum_class):
@@ -131,8 +131,7 @@ class Webinar(db.Model):
         codes = self.departement_codes
         if not codes:
             return "National (tous départements)"
-        labels = [get_departement(code).label if get_departement(code) else code for code in codes]
-        return ", ".join(labels)
+        return ", ".join(departement_label(code) for code in codes)
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<Webinar {self.id} {self.title!r}>"
