@@ -438,6 +438,11 @@ def test_review_modify_link_returns_to_review(client):
     assert "Vérifier vos réponses" in title(response)
     assert f'href="/candidature/{token}/etape/2?retour=verification"' in text
     assert "Les Jardins partagés" in text and "06 12 34 56 78" in text
+    # Each answer has its own "Modifier" link, pointing at its field on the step.
+    assert f'href="/candidature/{token}/etape/2?retour=verification#contact_phone"' in text
+    assert f'href="/candidature/{token}/etape/1?retour=verification#siret"' in text
+    assert 'Modifier<span class="fr-sr-only"> : Téléphone</span>' in text
+    assert f'href="/candidature/{token}/etape/3?retour=verification#poste0"' in text
     response = post_step(client, token, 2, {**CONTACT, "contact_role": "Trésorière"}, retour="verification")
     assert response.status_code == 302 and response.location.endswith("/etape/5")
     assert application(token).contact_role == "Trésorière"
