@@ -73,6 +73,7 @@ def detail(webinar_id: int):
             return redirect(url_for("webinars.detail", webinar_id=webinar.id))
         # Read before the commit expires them (no reload query after it).
         status, email, token = registration.status, registration.email, registration.token
+        position = registration.waiting_position
         db.session.commit()
         if status is RegistrationStatus.CONFIRMED:
             flash(
@@ -83,7 +84,7 @@ def detail(webinar_id: int):
         else:
             flash(
                 f"Le webinaire est complet : vous êtes sur la liste d'attente, en position "
-                f"{registration.waiting_position}. Un courriel vient d'être envoyé à {email}.",
+                f"{position}. Un courriel vient d'être envoyé à {email}.",
                 "success",
             )
         return redirect(url_for("webinars.manage", token=token))
