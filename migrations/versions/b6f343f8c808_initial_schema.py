@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7761c2b73d2a
+Revision ID: b6f343f8c808
 Revises: 
-Create Date: 2026-11-25 12:00:41.668216
+Create Date: 2026-11-25 12:38:28.212806
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7761c2b73d2a'
+revision = 'b6f343f8c808'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -158,9 +158,9 @@ def upgrade():
     sa.UniqueConstraint('reference', name=op.f('uq_applications_reference'))
     )
     with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_applications_assigned_referent_id'), ['assigned_referent_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_applications_departement_code'), ['departement_code'], unique=False)
-        batch_op.create_index('ix_applications_departement_status', ['departement_code', 'status'], unique=False)
+        batch_op.create_index('ix_applications_assigned_status', ['assigned_referent_id', 'status', 'departement_code', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_applications_departement_status_submitted', ['departement_code', 'status', 'submitted_at', 'id'], unique=False)
+        batch_op.create_index('ix_applications_departement_submitted', ['departement_code', 'submitted_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_draft_expires_at'), ['draft_expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_rna'), ['rna'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_siret'), ['siret'], unique=False)
@@ -356,9 +356,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_applications_siret'))
         batch_op.drop_index(batch_op.f('ix_applications_rna'))
         batch_op.drop_index(batch_op.f('ix_applications_draft_expires_at'))
-        batch_op.drop_index('ix_applications_departement_status')
-        batch_op.drop_index(batch_op.f('ix_applications_departement_code'))
-        batch_op.drop_index(batch_op.f('ix_applications_assigned_referent_id'))
+        batch_op.drop_index('ix_applications_departement_submitted')
+        batch_op.drop_index('ix_applications_departement_status_submitted')
+        batch_op.drop_index('ix_applications_assigned_status')
 
     op.drop_table('applications')
     with op.batch_alter_table('webinars', schema=None) as batch_op:
