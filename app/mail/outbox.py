@@ -51,29 +51,16 @@ class Attachment:
         }
 
 
-def queue_mail(
-    to: str,
-    subject: str,
-    template: str,
-    *,
-    attachments: list[Attachment] | tuple = (),
-    category: str = "",
-    dedupe_key: str | None = None,
-    webinar_id: int | None = None,
-    application_id: int | None = None,
-    reply_to: str | None = None,
-    **context,
-) -> OutboxMessage | None:
+def queue_mail(to: str, subject: str, template: str, *, dedupe_key: str | None = None, **options) -> OutboxMessage | None:
     """Render ``emails/<template>.txt`` and ``.html`` and add the mail to the outbox (flush only).
+    ``options`` are those of ``prepare_mail`` (attachments, category, webinar_id, application_id,
+    reply_to, and the templates' context).
 
     With a ``dedupe_key`` already used, nothing is added and ``None`` is returned.
     """
     if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).filter_by(dedupe_key=dedupe_key)):
         return None
-    message = prepare_mail(
-        to, subject, template, attachments=attachments, category=category, dedupe_key=dedupe_key,
-        webinar_id=webinar_id, application_id=application_id, reply_to=reply_to, **context,
-    )
+    message = prepare_mail(to, subject, template, dedupe_key=dedupe_key, **options)
     db.session.add(message)
     db.session.flush()
     return message
