@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_check
 
@@ -75,7 +76,8 @@ def test_faq_accordion_opens_with_keyboard(page, live_server):
     question.focus()
     page.keyboard.press("Enter")
     answer.get_by_text("au moins 16 ans").wait_for(state="visible")
-    assert question.get_attribute("aria-expanded") == "true"
+    # The DSFR updates aria-expanded in its next animation frame, not with the click: wait for it.
+    expect(question).to_have_attribute("aria-expanded", "true")
     axe_check(page)
     assert page.console_problems == []
 
