@@ -1,5 +1,6 @@
 """Shared form pieces: the French base form and field types rendered by ``_macros/forms.html``."""
 import re
+from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
@@ -35,6 +36,14 @@ def choice_labels(choices) -> dict[str, str]:
 YES_NO = select_choices([("oui", "Oui"), ("non", "Non")])
 
 
+@cache
+def _french_translations():
+    """WTForms' French catalogue, read once per process (not looked up on disk for every form)."""
+    from wtforms.i18n import get_translations
+
+    return get_translations(("fr_FR", "fr"))
+
+
 class BaseForm(FlaskForm):
     """WTForms' built-in messages in French ("Ce champ est requis."); control characters removed from
     every value typed (see ``strip_control_characters``)."""
@@ -43,9 +52,7 @@ class BaseForm(FlaskForm):
         locales = ("fr_FR", "fr")
 
         def get_translations(self, form):
-            from wtforms.i18n import get_translations
-
-            return get_translations(self.locales)
+            return _french_translations()
 
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters") or ()
