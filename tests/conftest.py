@@ -10,7 +10,18 @@ import pytest
 from app import create_app
 from app.extensions import db as _db
 from config import TestingConfig
-from tests.database import DatabaseProvider, DatabaseUnavailable
+from tests.database import DatabaseProvider, DatabaseUnavailable, requested_backend
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgresql_only`` are deselected (not skipped) in the SQLite pass of ``make test``:
+    the PostgreSQL pass runs them."""
+    if requested_backend() == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,52 @@ def test_mail_follows_the_decision_taken_under_the_lock(db, monkeypatch):
     assert not mail.attachments  # no invite for a seat that was not given
 
 
+def test_waiting_position_is_the_one_decided_under_the_lock(db, monkeypatch):
+    """The waiting-list mail is rendered before the lock; two people join the list meanwhile: the mail
+    states the position given under the lock, in both bodies, and no trace of the mark is left."""
+    webinar = make_webinar(capacity=1)
+    db.session.commit()
+    services.register(webinar.id, make_registration_data(email="assise@example.org"))
+    db.session.commit()
+    real_lock = services._lock_webinar
+
+    def lock(webinar_id):
+        for name in ("premier", "second"):
+            services.db.session.add(Registration(
+                webinar_id=webinar_id, last_name=name, first_name="En attente", email=f"{name}@example.org",
+                email_normalized=f"{name}@example.org", structure_name="Asso",
+                structure_type=make_registration_data().structure_type, departement_code="33", role="",
+                question="", status=RegistrationStatus.WAITING,
+            ))
+        services.db.session.flush()
+        return real_lock(webinar_id)
+
+    monkeypatch.setattr(services, "_lock_webinar", lock)
+    registration = services.register(webinar.id, make_registration_data(email="lente@example.org"))
+    db.session.commit()
+    assert registration.position_at_registration == 3 == registration.waiting_position
+    [mail] = _mails(db, "lente@example.org")
+    assert "liste d'attente, en position 3." in mail.body_text
+    assert "en position 3</strong>" in mail.body_html
+    assert services._POSITION_MARK not in mail.body_text + mail.body_html
+
+
+def test_the_last_outcome_is_the_next_guess(db, monkeypatch):
+    """Seats gone: the first registration that waits renders its mail twice (confirmation guessed,
+    then the waiting-list mail under the lock); the next ones guess right and render once."""
+    webinar = make_webinar(capacity=1)
+    db.session.commit()
+    renderings = []
+    real_render = services._registration_mail
+    monkeypatch.setattr(services, "_registration_mail", lambda *a: renderings.append(a[2]) or real_render(*a))
+    monkeypatch.setattr(services, "_last_outcome", {})
+    for index in range(4):
+        services.register(webinar.id, make_registration_data(email=f"p{index}@example.org"))
+        db.session.commit()
+    confirmed, waiting = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING
+    assert renderings == [confirmed, confirmed, waiting, waiting, waiting]
+
+
 def test_prepared_confirmation_is_the_one_queued(db):
     webinar = make_webinar(capacity=2)
     db.session.commit()

@@ -148,6 +148,24 @@ def test_waiting_list_flash_shows_position(client, db):
     assert "liste d'attente, en position 1" in html
 
 
+def test_management_page_shows_the_live_position(client, db):
+    """The position is read with the registration: it follows the people ahead who leave the list."""
+    webinar = make_webinar(capacity=1)
+    db.session.commit()
+    people = [services.register(webinar.id, make_registration_data(email=f"p{i}@example.org")) for i in range(4)]
+    db.session.commit()
+    tokens = [person.token for person in people]
+
+    def page(token):
+        return client.get(f"/inscription/{token}").get_data(as_text=True).replace("&#39;", "'")
+
+    assert "en position" not in page(tokens[0])  # the seat
+    assert "en position 1" in page(tokens[1]) and "en position 3" in page(tokens[3])
+    services.cancel_registration(people[2].id)
+    db.session.commit()
+    assert "en position 2" in page(tokens[3])
+
+
 def test_closed_after_deadline(client, db):
     webinar = make_webinar(starts_in=timedelta(hours=10), deadline_before=timedelta(days=1))
     db.session.commit()

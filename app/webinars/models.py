@@ -10,6 +10,7 @@ import enum
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -190,6 +191,10 @@ class Registration(db.Model):
 
     webinar: Mapped[Webinar] = relationship(back_populates="registrations")
 
+    # Set by services.register(): the waiting-list position just given, so that the confirmation
+    # page does not count the list again while the seat lock is held. Not a column.
+    position_at_registration = None
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -204,16 +209,38 @@ class Registration(db.Model):
         if self.status is not RegistrationStatus.WAITING:
             return None
         ahead = db.session.scalar(
-            sa.select(sa.func.count(Registration.id)).where(
-                Registration.webinar_id == self.webinar_id,
-                Registration.status == RegistrationStatus.WAITING,
-                sa.or_(
-                    Registration.created_at < self.created_at,
-                    sa.and_(Registration.created_at == self.created_at, Registration.id < self.id),
-                ),
-            )
+            _waiting_ahead_query(), {"webinar_id": self.webinar_id, "created_at": self.created_at, "id": self.id}
         )
-        return (ahead or 0) + 1
+        return ahead + 1
+
+    @staticmethod
+    @cache
+    def waiting_position_column():
+        """``waiting_position`` as a column (people waiting ahead + 1), to read with the registration in one
+        query; meaningful only for a registration that is waiting. Built once: it is not cheap to build."""
+        return (_people_waiting_ahead(Registration.webinar_id, Registration.created_at, Registration.id) + 1).label(
+            "waiting_position"
+        )
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<Registration {self.id} {self.email_normalized} {self.status.value}>"
+
+
+@cache
+def _waiting_ahead_query():
+    params = (sa.bindparam("webinar_id"), sa.bindparam("created_at"), sa.bindparam("id"))
+    return sa.select(_people_waiting_ahead(*params))
+
+
+def _people_waiting_ahead(webinar_id, created_at, registration_id):
+    """How many people wait before this place in the list of the webinar (values or columns)."""
+    ahead = sa.orm.aliased(Registration)
+    return (
+        sa.select(sa.func.count(ahead.id))
+        .where(
+            ahead.webinar_id == webinar_id,
+            ahead.status == RegistrationStatus.WAITING,
+            sa.or_(ahead.created_at < created_at, sa.and_(ahead.created_at == created_at, ahead.id < registration_id)),
+        )
+        .scalar_subquery()
+    )

@@ -1,8 +1,11 @@
 """Public webinar pages: listing, details + registration, calendar file, registration management."""
 from __future__ import annotations
 
+from functools import cache
+
+import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import contains_eager, lazyload
 
 from app.extensions import db
 from app.formatting import utcnow
@@ -13,8 +16,27 @@ from app.webinars.forms import ConfirmForm, RegistrationForm
 from app.webinars.models import Registration, RegistrationStatus, Webinar
 
 
+@cache
+def _webinar_query():
+    """A webinar by ``id``, built once; its départements are read by the page only (a POST that registers
+    never needs them)."""
+    return db.select(Webinar).options(lazyload(Webinar.departements)).filter(Webinar.id == sa.bindparam("id"))
+
+
+@cache
+def _registration_query():
+    """A registration by its ``token``, with its webinar in the same query (every page of a
+    registration shows it), not the départements (none of these pages shows them). Built once."""
+    return (
+        db.select(Registration)
+        .join(Registration.webinar)
+        .options(contains_eager(Registration.webinar).lazyload(Webinar.departements))
+        .filter(Registration.token == sa.bindparam("token"))
+    )
+
+
 def _registration_or_404(token: str) -> Registration:
-    registration = db.session.scalar(db.select(Registration).filter_by(token=token))
+    registration = db.session.scalar(_registration_query(), {"token": token})
     if registration is None:
         abort(404)
     return registration
@@ -39,8 +61,9 @@ def index():
 @bp.route("/webinaires/<int:webinar_id>", methods=["GET", "POST"])
 @limit("registration")  # POSTs only: each one may send a mail
 def detail(webinar_id: int):
-    # The départements are read by the page only (a POST that registers never needs them).
-    webinar = db.get_or_404(Webinar, webinar_id, options=[lazyload(Webinar.departements)])
+    webinar = db.session.scalars(_webinar_query(), {"id": webinar_id}).one_or_none()
+    if webinar is None:
+        abort(404)
     now = utcnow()
     form = RegistrationForm()
     if request.method == "GET" and len(webinar.departement_codes) == 1:
@@ -73,7 +96,7 @@ def detail(webinar_id: int):
             return redirect(url_for("webinars.detail", webinar_id=webinar.id))
         # Read before the commit expires them (no reload query after it).
         status, email, token = registration.status, registration.email, registration.token
-        position = registration.waiting_position
+        position = registration.position_at_registration
         db.session.commit()
         if status is RegistrationStatus.CONFIRMED:
             flash(
@@ -105,16 +128,23 @@ def calendar(webinar_id: int):
     return _calendar_response(data, "PUBLISH", f"webinaire-{webinar.id}.ics")
 
 
+@cache
+def _manage_query():
+    return _registration_query().add_columns(Registration.waiting_position_column())
+
+
 @bp.get("/inscription/<token>")
 def manage(token: str):
-    registration = _registration_or_404(token)
-    webinar = registration.webinar
+    row = db.session.execute(_manage_query(), {"token": token}).first()
+    if row is None:
+        abort(404)
+    registration, position = row
     return render_template(
         "webinars/manage.html",
         registration=registration,
-        webinar=webinar,
+        webinar=registration.webinar,
         can_cancel=services.can_cancel(registration),
-        position=registration.waiting_position,
+        position=position if registration.status is RegistrationStatus.WAITING else None,
     )
 
 

@@ -8,6 +8,7 @@ PostgreSQL), then recounts. Mails are queued in the same transaction.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from app.database import lock_for_update
+from app.database import insert_together, lock_for_update
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import datetime_fr, paris_to_utc, time_range_fr, to_paris, utcnow
@@ -156,7 +157,7 @@ def absolute_url(endpoint: str, **values) -> str:
 
 def _lock_webinar(webinar_id: int) -> Webinar:
     # The départements (eager elsewhere) are not reloaded under the lock: loaded again if ever read.
-    webinar = lock_for_update(Webinar, webinar_id, sa.orm.lazyload(Webinar.departements))
+    webinar = lock_for_update(Webinar, webinar_id, not_loaded=("departements",))
     if webinar is None:
         raise WebinarNotFound()
     return webinar
@@ -350,21 +351,29 @@ def send_join_link(registration: Registration, *, now: datetime | None = None) -
 # --- registration -------------------------------------------------------------------------------
 
 
-def _registration_state(webinar_id: int, email_normalized: str, now: datetime) -> tuple[int, int, int | None]:
-    """(confirmed seats, people waiting who arrived by ``now``, id of an active registration with this
-    address or None) in one query, each part read from an index only."""
-    of_webinar = Registration.webinar_id == webinar_id
+def _build_registration_state_query() -> sa.Select:
+    of_webinar = Registration.webinar_id == sa.bindparam("webinar_id")
     confirmed = sa.select(sa.func.count()).where(of_webinar, Registration.status == RegistrationStatus.CONFIRMED)
     waiting = sa.select(sa.func.count()).where(
-        of_webinar, Registration.status == RegistrationStatus.WAITING, Registration.created_at <= now
+        of_webinar, Registration.status == RegistrationStatus.WAITING, Registration.created_at <= sa.bindparam("now")
     )
     existing = sa.select(Registration.id).where(
         of_webinar,
-        Registration.email_normalized == email_normalized,
+        Registration.email_normalized == sa.bindparam("email_normalized"),
         Registration.status != RegistrationStatus.CANCELLED,
     ).limit(1)
+    return sa.select(confirmed.scalar_subquery(), waiting.scalar_subquery(), existing.scalar_subquery())
+
+
+# Built once: it runs for every registration, while the seat lock is held (issue 6 §6 b).
+_REGISTRATION_STATE = _build_registration_state_query()
+
+
+def _registration_state(webinar_id: int, email_normalized: str, now: datetime) -> tuple[int, int, int | None]:
+    """(confirmed seats, people waiting who arrived by ``now``, id of an active registration with this
+    address or None) in one query, each part read from an index only."""
     row = db.session.execute(
-        sa.select(confirmed.scalar_subquery(), waiting.scalar_subquery(), existing.scalar_subquery())
+        _REGISTRATION_STATE, {"webinar_id": webinar_id, "email_normalized": email_normalized, "now": now}
     ).one()
     return int(row[0] or 0), int(row[1] or 0), row[2]
 
@@ -378,13 +387,31 @@ def _decide(webinar: Webinar, confirmed: int, waiting: int) -> tuple[Registratio
     raise WebinarFull("Ce webinaire est complet et n'a pas de liste d'attente.")
 
 
-def _registration_mail(registration: Registration, webinar: Webinar, status, position, now: datetime):
-    """The mail of a new registration (confirmation with its invite, or waiting list), not added yet."""
+# The waiting-list mail is rendered before the seat lock with this mark where the position goes: the
+# position is known only under the lock, where it replaces the mark (no second rendering while every
+# other registrant waits). Random, so that nothing a registrant types can contain it.
+_POSITION_MARK = f"position-{secrets.token_hex(8)}"
+
+
+# Last decision per webinar id, in this process: the guess of the next registration (see register()).
+# Reads and writes of a dict are atomic under the GIL; a wrong guess only costs a second rendering.
+_last_outcome: dict[int, RegistrationStatus] = {}
+
+
+def _registration_mail(registration: Registration, webinar: Webinar, status, now: datetime):
+    """The mail of a new registration (confirmation with its invite, or waiting list with the position
+    mark), not added yet."""
     if status is RegistrationStatus.CONFIRMED:
         subject = f"Inscription confirmée : {webinar.title}"
         return _confirmed_mail(registration, webinar, "webinar_confirmation", subject, now)
     subject = f"Liste d'attente : {webinar.title}"
-    return prepare_mail(**_mail_arguments(registration, webinar, "webinar_waiting", subject, position=position))
+    return prepare_mail(**_mail_arguments(registration, webinar, "webinar_waiting", subject, position=_POSITION_MARK))
+
+
+def _write_position(mail, position: int | None) -> None:
+    if position is not None:
+        mail.body_text = mail.body_text.replace(_POSITION_MARK, str(position))
+        mail.body_html = mail.body_html.replace(_POSITION_MARK, str(position))
 
 
 def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = None) -> Registration:
@@ -392,11 +419,12 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
 
     Raises RegistrationClosed, AlreadyRegistered (with the existing registration) or WebinarFull.
 
-    The write lock is held only for the decision and the two inserts (issue 6 §6 b): the mail the
-    registrant will most likely get (confirmation with its invite, or waiting list at the next
-    position) is rendered before the lock from an unlocked read; under the lock the seats are
-    recounted and the mail is rendered again only if the guess was wrong or the webinar changed
-    meanwhile. The mail is still added in the same transaction as the registration.
+    The write lock is held only for the decision and the inserts (issue 6 §6 b): the mail the
+    registrant will most likely get is rendered before the lock — the outcome of the previous
+    registration to this webinar in this process (seats are given until there are none left, then
+    everyone waits), a confirmation by default. Under the lock the seats are recounted, the waiting-list
+    position is written into the mail, and the mail is rendered again only if the guess was wrong or
+    the webinar changed meanwhile. The mail is still added in the same transaction as the registration.
     """
     email_normalized = normalize_email(data.email)
     registration = Registration(
@@ -411,19 +439,14 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
         role=data.role.strip(),
         question=(data.question or "").strip(),
     )
-    # Before the lock: a guess, from what the session holds and an unlocked count.
+    # Before the lock: a guess, from what the session holds and the last outcome seen here.
     guess = mail = None
     webinar = db.session.get(Webinar, webinar_id)
     if webinar is not None and webinar.registration_open(now or utcnow()):
         draft_now = now or utcnow()
-        confirmed, waiting, existing = _registration_state(webinar.id, email_normalized, draft_now)
-        try:
-            status, position = _decide(webinar, confirmed, waiting)
-        except WebinarFull:
-            status = None
-        if existing is None and status is not None:
-            guess = (status, position, webinar.updated_at, _join_link_now(webinar, draft_now))
-            mail = _registration_mail(registration, webinar, status, position, draft_now)
+        status = _last_outcome.get(webinar.id, RegistrationStatus.CONFIRMED)
+        guess = (status, webinar.updated_at, _join_link_now(webinar, draft_now))
+        mail = _registration_mail(registration, webinar, status, draft_now)
 
     webinar = _lock_webinar(webinar_id)
     now = now or utcnow()  # read under the lock: arrival order = created_at order = id order
@@ -439,15 +462,16 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
     if existing is not None:
         raise AlreadyRegistered(db.session.get(Registration, existing))
     status, position = _decide(webinar, confirmed, waiting)
+    _last_outcome[webinar.id] = status
 
-    registration.webinar = webinar
+    registration.webinar_id = webinar.id  # not the relationship: it would add the object to the session
     registration.status = status
     registration.consent_at = registration.created_at = registration.updated_at = now
-    if guess != (status, position, webinar.updated_at, _join_link_now(webinar, now)):
-        mail = _registration_mail(registration, webinar, status, position, now)
-    db.session.add(registration)
-    db.session.add(mail)
-    db.session.flush()
+    if guess != (status, webinar.updated_at, _join_link_now(webinar, now)):
+        mail = _registration_mail(registration, webinar, status, now)
+    _write_position(mail, position)
+    registration = insert_together(registration, mail)
+    registration.position_at_registration = position
     if status is RegistrationStatus.CONFIRMED and _join_link_now(webinar, now):
         send_join_link(registration, now=now)
     return registration
