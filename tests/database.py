@@ -82,6 +82,8 @@ class PostgresCluster:
     base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tig-pg-")))
     port: int = field(default_factory=free_port)
     run_as: str | None = None
+    # Tests trade durability for speed; ``make bench`` measures with a production-like durable commit.
+    durable: bool = False
 
     @property
     def datadir(self) -> Path:
@@ -118,9 +120,10 @@ class PostgresCluster:
         self.base.chmod(0o700)
         self._run([initdb, "-D", str(self.datadir), "-U", self.user, "--auth=trust", "-E", "UTF8",
                    "--locale=C", "--no-sync"])
+        durability = "" if self.durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         options = (
-            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c timezone=UTC"
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 {durability}"
+            "-c max_connections=200 -c timezone=UTC"
         )
         self._run([pg_ctl, "-D", str(self.datadir), "-o", options, "-l", str(self.base / "server.log"),
                    "-w", "-t", "60", "start"])
