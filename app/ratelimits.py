@@ -16,6 +16,8 @@ French 429 page (``app/errors.py``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 
 from app.extensions import limiter
@@ -29,10 +31,12 @@ LIMITS = {
 }
 
 
-def limit(name: str, methods: tuple[str, ...] = ("POST",)):
-    """Decorator applying the named limit, per client address, to the POSTs of one view."""
+def limit(name: str, methods: tuple[str, ...] = ("POST",), *, only_when: Callable[[], bool] | None = None):
+    """Decorator applying the named limit, per client address, to the POSTs of one view; with
+    ``only_when``, only the requests for which it returns True count (a view serving several forms)."""
     try:
         config_key = LIMITS[name]
     except KeyError:
         raise ValueError(f"Limite inconnue : {name!r} (connues : {', '.join(LIMITS)})") from None
-    return limiter.limit(lambda: current_app.config[config_key], methods=list(methods))
+    exempt_when = (lambda: not only_when()) if only_when else None
+    return limiter.limit(lambda: current_app.config[config_key], methods=list(methods), exempt_when=exempt_when)

@@ -227,6 +227,26 @@ def test_start_is_rate_limited(tmp_path):
     assert codes == [302, 302, 429]
 
 
+def test_final_submit_is_rate_limited_not_the_other_steps(tmp_path):
+    """The wizard's steps share one view: only the POSTs that submit (certification box ticked) count."""
+    from app import create_app
+    from config import TestingConfig
+
+    limited = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
+                         UPLOAD_FOLDER=str(tmp_path / "up"), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                         RATELIMIT_APPLICATION_SUBMIT="2 per minute")
+    with limited.app_context():
+        db.create_all()
+        client = limited.test_client()
+        step = client.post("/candidature", data={"email": "x@exemple.fr", "reponses": ""}).location.rsplit("/", 1)[0]
+        steps = [client.post(f"{step}/1", data={"action": "continuer"}).status_code for _ in range(4)]
+        submits = [client.post(f"{step}/6", data={"accept": "y"}).status_code for _ in range(3)]
+        db.session.remove()
+        db.engine.dispose()
+    assert 429 not in steps
+    assert 429 not in submits[:2] and submits[2] == 429
+
+
 def test_cancel_an_edit_forgets_unsaved_posts(client):
     from app.applications import services
 

@@ -142,7 +142,14 @@ def resume(token: str):
 
 # --- wizard ---------------------------------------------------------------------------------------------
 
+def _is_final_submit() -> bool:
+    """A POST of the declaration step with its box ticked: the one that submits the application (mails
+    to the applicant and the référents). The other steps, served by the same view, are not counted."""
+    return "accept" in request.form  # DeclarationForm.accept, the certification box
+
+
 @bp.route("/candidature/<token>/etape/<int:number>", methods=["GET", "POST"])
+@limit("application_submit", only_when=_is_final_submit)
 def step(token: str, number: int):
     application = _load(token)
     step_ = wizard.step_at(application, number)
