@@ -200,6 +200,17 @@ def _insert_together_statement(shapes: tuple) -> sa.Select:
     return sa.select(model).from_statement(text)
 
 
+def read_only_request() -> None:
+    """Call first in a view that only reads. On PostgreSQL its statements then run outside a transaction
+    (autocommit; each statement still sees one consistent state): psycopg sends no BEGIN before the
+    first one and the pool no ROLLBACK after the last, two round trips saved on a page such as a
+    registration's, shown after every registration (issue 6 §6 b). No-op on SQLite, and when the
+    session already holds a transaction (tests that share one across requests)."""
+    session = db.session()
+    if not is_sqlite() and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 

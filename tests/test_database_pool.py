@@ -61,3 +61,27 @@ def test_a_connection_used_a_moment_ago_is_not_checked(app, test_database, tmp_p
     assert client.get("/webinaires").status_code == 200
     with site.app_context():
         db.engine.dispose()
+
+
+def test_the_registration_page_reads_outside_a_transaction(app, test_database, tmp_path):
+    """read_only_request(): the page shown after every registration is read in autocommit (no BEGIN,
+    no ROLLBACK round trips), and shows the same thing."""
+    from app.webinars import services
+    from tests.factories import make_registration_data, make_webinar
+
+    site = _app(test_database, tmp_path, idle_seconds=10)
+    with site.app_context():
+        webinar = make_webinar(capacity=1)
+        db.session.commit()
+        tokens = [services.register(webinar.id, make_registration_data(email=f"p{i}@example.org")).token
+                  for i in range(2)]
+        db.session.commit()
+        db.session.remove()
+        seen = []
+        sa.event.listen(db.engine, "before_cursor_execute",
+                        lambda conn, *_: seen.append(conn.get_execution_options().get("isolation_level")))
+    response = site.test_client().get(f"/inscription/{tokens[1]}")
+    assert response.status_code == 200 and "en position 1" in response.get_data(as_text=True)
+    assert seen == ["AUTOCOMMIT"]
+    with site.app_context():
+        db.engine.dispose()

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import contains_eager, lazyload
 
+from app.database import read_only_request
 from app.extensions import db
 from app.formatting import utcnow
 from app.ratelimits import limit
@@ -135,6 +136,7 @@ def _manage_query():
 
 @bp.get("/inscription/<token>")
 def manage(token: str):
+    read_only_request()
     row = db.session.execute(_manage_query(), {"token": token}).first()
     if row is None:
         abort(404)

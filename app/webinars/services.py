@@ -467,12 +467,13 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
     registration.webinar_id = webinar.id  # not the relationship: it would add the object to the session
     registration.status = status
     registration.consent_at = registration.created_at = registration.updated_at = now
-    if guess != (status, webinar.updated_at, _join_link_now(webinar, now)):
+    join_link_now = _join_link_now(webinar, now)
+    if guess != (status, webinar.updated_at, join_link_now):
         mail = _registration_mail(registration, webinar, status, now)
     _write_position(mail, position)
     registration = insert_together(registration, mail)
     registration.position_at_registration = position
-    if status is RegistrationStatus.CONFIRMED and _join_link_now(webinar, now):
+    if status is RegistrationStatus.CONFIRMED and join_link_now:
         send_join_link(registration, now=now)
     return registration
 
