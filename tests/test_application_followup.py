@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from app.applications.models import (
@@ -211,7 +212,9 @@ def test_upload_filename_sanitised():
     assert human_size(2 * 1024 * 1024 + 200_000) == "2,2 Mo" and human_size(2048) == "2 ko"
 
 
-def test_start_is_rate_limited(tmp_path):
+@pytest.fixture
+def limited_client(tmp_path):
+    """A client of an app whose RATELIMIT_APPLICATION_SUBMIT is 2 per minute (limits are off in tests)."""
     from app import create_app
     from config import TestingConfig
 
@@ -220,29 +223,23 @@ def test_start_is_rate_limited(tmp_path):
                          RATELIMIT_APPLICATION_SUBMIT="2 per minute")
     with limited.app_context():
         db.create_all()
-        client = limited.test_client()
-        codes = [client.post("/candidature", data={"email": f"x{i}@exemple.fr", "reponses": ""}).status_code for i in range(3)]
+        yield limited.test_client()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_start_is_rate_limited(limited_client):
+    codes = [limited_client.post("/candidature", data={"email": f"x{i}@exemple.fr", "reponses": ""}).status_code
+             for i in range(3)]
     assert codes == [302, 302, 429]
 
 
-def test_final_submit_is_rate_limited_not_the_other_steps(tmp_path):
+def test_final_submit_is_rate_limited_not_the_other_steps(limited_client):
     """The wizard's steps share one view: only the POSTs that submit (certification box ticked) count."""
-    from app import create_app
-    from config import TestingConfig
-
-    limited = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
-                         UPLOAD_FOLDER=str(tmp_path / "up"), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                         RATELIMIT_APPLICATION_SUBMIT="2 per minute")
-    with limited.app_context():
-        db.create_all()
-        client = limited.test_client()
-        step = client.post("/candidature", data={"email": "x@exemple.fr", "reponses": ""}).location.rsplit("/", 1)[0]
-        steps = [client.post(f"{step}/1", data={"action": "continuer"}).status_code for _ in range(4)]
-        submits = [client.post(f"{step}/6", data={"accept": "y"}).status_code for _ in range(3)]
-        db.session.remove()
-        db.engine.dispose()
+    start = limited_client.post("/candidature", data={"email": "x@exemple.fr", "reponses": ""})
+    step = start.location.rsplit("/", 1)[0]
+    steps = [limited_client.post(f"{step}/1", data={"action": "continuer"}).status_code for _ in range(4)]
+    submits = [limited_client.post(f"{step}/6", data={"accept": "y"}).status_code for _ in range(3)]
     assert 429 not in steps
     assert 429 not in submits[:2] and submits[2] == 429
 
