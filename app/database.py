@@ -106,11 +106,12 @@ def begin_write_transaction() -> None:
     issues ``BEGIN IMMEDIATE``, so concurrent writers queue here instead of failing later.
     Whatever the session held before (reads only) is committed first on SQLite, where BEGIN IMMEDIATE
     starts a new transaction. PostgreSQL locks rows inside the current one (each statement of a READ
-    COMMITTED transaction sees what was committed before it): the objects read so far are only
-    expired, so that they are read again, which saves a COMMIT round trip.
+    COMMITTED transaction sees what was committed before it): pending changes, if any, are flushed
+    into it and the objects read so far expired, so that they are read again; a COMMIT round trip saved.
     """
     session = db.session()  # the request's Session behind the scoped proxy
     if not is_sqlite():
+        session.flush()
         session.expire_all()
         session.connection()
         return

@@ -37,9 +37,7 @@ MIN_COMPRESS_BYTES = 512
 
 
 @cache
-@cache
 def dsfr_version(dist: str) -> str:
-    """Read once per process (a page links a handful of DSFR files); a new DSFR means a restart."""
     package = Path(dist).parent / "package.json"
     try:
         return json.loads(package.read_text())["version"]
