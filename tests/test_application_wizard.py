@@ -325,7 +325,27 @@ def test_posts_saved(client):
     assert post_step(client, token, 3, POST).status_code == 302
     post = application(token).posts[0]
     assert post.hours_per_week == 15 and post.minors_allowed is True and post.physical_effort is False
-    assert post.tutors == [{"last_name": "Durand", "first_name": "Paul", "role": "Jardinier"}]
+    assert post.tutors == [
+        {"last_name": "Durand", "first_name": "Paul", "role": "Jardinier", "birth_date": "", "birth_place": ""}
+    ]
+
+
+def test_tutor_birth_date_and_place_are_kept_and_shown(client):
+    """Asked for the inscription of the post (domain §3); optional, checked when given."""
+    token = start(client)
+    post_step(client, token, 1, STRUCTURE)
+    post_step(client, token, 2, CONTACT)
+    born = {"poste0-tuteur0-birth_date": "1980-03-14", "poste0-tuteur0-birth_place": "Bordeaux"}
+    future = post_step(client, token, 3, {**POST, **born, "poste0-tuteur0-birth_date": "2999-01-01"})
+    assert future.status_code == 200
+    assert "Indiquez une date de naissance passée, au format jj/mm/aaaa, par exemple 14/03/1980." in field_errors(future)
+    assert 'value="Bordeaux"' in future.get_data(as_text=True)  # nothing typed is lost
+    assert post_step(client, token, 3, {**POST, **born}).status_code == 302
+    post = application(token).posts[0]
+    assert post.tutors[0]["birth_date"] == "1980-03-14" and post.tutors[0]["birth_place"] == "Bordeaux"
+    assert post.tutor_lines() == ["Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux"]
+    page = client.get(step_url(token, 3)).get_data(as_text=True)
+    assert 'value="1980-03-14"' in page and "Date de naissance du tuteur" in page
 
 
 def test_edit_posts_pure():

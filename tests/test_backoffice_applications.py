@@ -371,7 +371,7 @@ def test_detail_shows_answers_posts_tutors_documents_history(client, db, auth, p
     auth.login_as(alice)
     text = client.get(f"{BASE}/{application.id}").get_data(as_text=True)
     for expected in ("Les Jardins partagés", application.reference, "Camille Martin", "Présidente",
-                     "Entretien des espaces verts 1", "Entretien des espaces verts 2", "Paul Durand – Jardinier",
+                     "Entretien des espaces verts 1", "Entretien des espaces verts 2", "Paul Durand, Jardinier",
                      "Statuts à jour : statuts signés.pdf", "Note privée pour les collègues", "Alice Gironde",
                      "Demander des compléments", "Transmettre pour avis et décision", "Classer sans suite",
                      "Gironde"):
@@ -588,15 +588,18 @@ def test_attestation_only_for_habilitated_applications(db, people):
     with pytest.raises(AttestationUnavailable):
         attestation_pdf(application)
     application.posts[0].tasks = "Tâches très détaillées. " * 80
-    application.posts[0].tutors = [{"first_name": "Zoé", "last_name": "Ngô", "role": "Cheffe d'équipe"}] * 3
+    application.posts[0].tutors = [
+        {"first_name": "Zoé", "last_name": "Ngô", "role": "Cheffe d'équipe", "birth_date": "1985-06-02", "birth_place": "Lyon"}
+    ] * 3
     review.apply_action(application, "approve", alice, "Décision favorable du directeur du SPIP.")
     data = attestation_pdf(application)
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") >= 2  # twelve posts need a second page
     text = " ".join(pdf_text(data).split())
     for expected in ("Attestation d'habilitation", application.reference, application.structure_name,
                      "Département : Gironde (33)", "Postes inscrits (12)", "Entretien des espaces verts 12",
-                     "Zoé Ngô (Cheffe d'équipe)", "SIRET : 732 829 320 00074", "Observations : Décision favorable du directeur du SPIP.", "pour une durée de cinq ans"):
+                     "Zoé Ngô, Cheffe d'équipe", "SIRET : 732 829 320 00074", "Observations : Décision favorable du directeur du SPIP.", "pour une durée de cinq ans"):
         assert expected in text, expected
+    assert "Lyon" not in text and "1985" not in text  # the tutors' birth stays in the file, not on the attestation
     public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
     review.apply_action(public, "approve", alice, "Postes inscrits.")
     assert "Attestation d'inscription des postes de TIG" in pdf_text(attestation_pdf(public))

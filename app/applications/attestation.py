@@ -99,10 +99,7 @@ def attestation_pdf(application: Application) -> bytes:
     ) as table:
         table.row([pdf.text_(heading) for heading in ("Intitulé", "Lieu", "Places", "Heures par semaine", "Tuteurs", "Mineurs")])
         for post in application.posts:
-            tutors = "\n".join(
-                f"{t.get('first_name', '')} {t.get('last_name', '')} ({t.get('role', '')})".replace(" ()", "").strip()
-                for t in (post.tutors or [])
-            )
+            tutors = "\n".join(post.tutor_lines(with_birth=False))  # the attestation is shown around
             table.row([pdf.text_(cell) for cell in (
                 post.title,
                 post.place,

@@ -103,7 +103,8 @@ def load_demo_applications() -> list[str]:
             application.posts.append(ApplicationPost(
                 position=position, title=title, tasks=tasks, place=place, schedule=schedule, hours_per_week=hours,
                 places_count=places, minors_allowed=minors, physical_effort=effort, accessible_reduced_mobility=accessible,
-                tutors=[{"last_name": "Garcia", "first_name": "Inès", "role": "Responsable technique"}],
+                tutors=[{"last_name": "Garcia", "first_name": "Inès", "role": "Responsable technique",
+                         "birth_date": "1979-09-21", "birth_place": "Mérignac (Gironde)"}],
             ))
         db.session.add(application)
         db.session.flush()

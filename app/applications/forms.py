@@ -2,7 +2,19 @@
 answers (type of structure, département, eligibility) are in each form's ``validate``."""
 from __future__ import annotations
 
-from wtforms import BooleanField, FileField, HiddenField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from datetime import date
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    FileField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.applications import validators as v
@@ -285,6 +297,22 @@ class TutorForm(BaseForm):
         "Fonction du tuteur",
         validators=[required("Indiquez la fonction du tuteur, par exemple Responsable des espaces verts."), Length(max=200)],
     )
+    # Asked for the inscription of the post on the départemental list (domain.md §3); optional here: the
+    # référent asks for them before the inscription if they are missing.
+    birth_date = DateField(
+        "Date de naissance du tuteur",
+        description="Au format jj/mm/aaaa. Elle figure dans la demande d'inscription du poste.",
+        validators=[Optional()],
+    )
+    birth_place = StringField(
+        "Commune de naissance du tuteur",
+        description="Et le pays, s'il est né hors de France.",
+        validators=[Optional(), Length(max=150)],
+    )
+
+    def validate_birth_date(self, field):
+        if field.data and not date(1900, 1, 1) <= field.data <= date.today():
+            raise ValidationError("Indiquez une date de naissance passée, au format jj/mm/aaaa, par exemple 14/03/1980.")
 
 
 class StepForm(BaseForm):

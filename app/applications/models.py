@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.eligibility.structures import StructureType
 from app.extensions import db
-from app.formatting import utcnow
+from app.formatting import date_fr, utcnow
 
 
 def new_token() -> str:
@@ -179,7 +179,7 @@ class ApplicationPost(db.Model):
     schedule: Mapped[str] = mapped_column(sa.String(300), default="")  # days and hours, free text
     hours_per_week: Mapped[int] = mapped_column(default=0)
     places_count: Mapped[int] = mapped_column(default=1)
-    # [{"last_name": ..., "first_name": ..., "role": ...}]
+    # [{"last_name", "first_name", "role", "birth_date" (ISO, may be empty), "birth_place" (may be empty)}]
     tutors: Mapped[list] = mapped_column(sa.JSON, default=list)
     minors_allowed: Mapped[bool] = mapped_column(default=False)
     physical_effort: Mapped[bool] = mapped_column(default=False)
@@ -187,6 +187,11 @@ class ApplicationPost(db.Model):
     constraints_notes: Mapped[str] = mapped_column(sa.Text, default="")
 
     application: Mapped[Application] = relationship(back_populates="posts")
+
+    def tutor_lines(self, with_birth: bool = True) -> list[str]:
+        """One line per tutor, as pages and PDFs show them: « Paul Durand, Jardinier, né(e) le 14 mars 1980
+        à Bordeaux » (what the applicant gave); without the birth, for the attestation handed out."""
+        return [describe_tutor(tutor, with_birth) for tutor in self.tutors or []]
 
 
 class DocumentSource(enum.Enum):
@@ -274,3 +279,21 @@ class ApplicationNote(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="notes")
     referent = relationship("Referent")
+
+
+def describe_tutor(tutor: dict, with_birth: bool = True) -> str:
+    name = f"{tutor.get('first_name', '')} {tutor.get('last_name', '')}".strip()
+    parts = [part for part in (name, tutor.get("role", "").strip()) if part]
+    if not with_birth:
+        return ", ".join(parts)
+    birth = ""
+    try:
+        born_on = date.fromisoformat(tutor.get("birth_date") or "")
+        birth = f"le {date_fr(born_on, 'long')}"
+    except ValueError:
+        pass
+    if tutor.get("birth_place"):
+        birth = f"{birth} à {tutor['birth_place']}".strip()
+    if birth:
+        parts.append(f"né(e) {birth}")
+    return ", ".join(parts)

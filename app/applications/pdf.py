@@ -167,8 +167,7 @@ def application_summary_pdf(application) -> bytes:
         pdf.field("Conditions", ", ".join(features).capitalize())
         if post.constraints_notes:
             pdf.field("Autres contraintes", post.constraints_notes)
-        tutors = "\n".join(f"– {t.get('first_name', '')} {t.get('last_name', '')}, {t.get('role', '')}" for t in post.tutors or [])
-        pdf.field("Tuteurs", tutors)
+        pdf.field("Tuteurs", "\n".join(f"– {line}" for line in post.tutor_lines()))
 
     grouped = {}
     for document in application.documents:

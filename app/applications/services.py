@@ -403,7 +403,13 @@ def apply_posts(application: Application, forms: list[tuple[f.PostForm, list[f.T
                 accessible_reduced_mobility=bool(post_form.accessible_reduced_mobility.data),
                 constraints_notes=(post_form.constraints_notes.data or "").strip(),
                 tutors=[
-                    {"last_name": t.last_name.data.strip(), "first_name": t.first_name.data.strip(), "role": t.role.data.strip()}
+                    {
+                        "last_name": t.last_name.data.strip(),
+                        "first_name": t.first_name.data.strip(),
+                        "role": t.role.data.strip(),
+                        "birth_date": t.birth_date.data.isoformat() if t.birth_date.data else "",
+                        "birth_place": (t.birth_place.data or "").strip(),
+                    }
                     for t in tutor_forms
                 ],
             )

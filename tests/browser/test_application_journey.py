@@ -93,6 +93,8 @@ def test_from_eligibility_to_followup(page, live_server, live_app):
     page.get_by_label("Nom du tuteur", exact=True).fill("Durand")
     page.get_by_label("Prénom du tuteur", exact=True).fill("Paul")
     page.get_by_label("Fonction du tuteur").fill("Jardinier")
+    page.get_by_label("Date de naissance du tuteur").fill("1980-03-14")
+    page.get_by_label("Commune de naissance du tuteur").fill("Bordeaux")
     page.get_by_role("button", name="Continuer").click()
 
     # Step 4: one upload per document.
@@ -113,6 +115,7 @@ def test_from_eligibility_to_followup(page, live_server, live_app):
     page.wait_for_url("**/etape/5")
     assert page.get_by_text("Les Jardins du Parcours").is_visible()
     assert page.get_by_role("link", name="piece-1.pdf").is_visible()
+    assert page.get_by_text("Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux").is_visible()
     axe_check(page)
     page.get_by_role("link", name="Continuer").click()
     page.wait_for_url("**/etape/6")

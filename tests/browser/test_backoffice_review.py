@@ -53,7 +53,7 @@ def test_referent_reviews_an_application(page, live_server, review_data):
 
     page.get_by_role("link", name=review_data["name"]).click()
     assert page.locator("h1").inner_text() == review_data["name"]
-    assert "Paul Durand – Jardinier" in page.content()
+    assert "Paul Durand, Jardinier" in page.content()
     axe_check(page)
 
     page.get_by_role("button", name="Prendre en charge").click()
