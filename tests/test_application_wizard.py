@@ -346,6 +346,9 @@ def test_tutor_birth_date_and_place_are_kept_and_shown(client):
     assert post.tutor_lines() == ["Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux"]
     page = client.get(step_url(token, 3)).get_data(as_text=True)
     assert 'value="1980-03-14"' in page and "Date de naissance du tuteur" in page
+    typed = post_step(client, token, 3, {**POST, **born, "poste0-tuteur0-birth_date": "02/06/1975"}, retour="verification")
+    assert typed.status_code == 302  # typed as written in France, where the browser has no date picker
+    assert application(token).posts[0].tutors[0]["birth_date"] == "1975-06-02"
 
 
 def test_edit_posts_pure():

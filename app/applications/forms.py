@@ -303,6 +303,8 @@ class TutorForm(BaseForm):
         "Date de naissance du tuteur",
         description="Au format jj/mm/aaaa. Elle figure dans la demande d'inscription du poste.",
         validators=[Optional()],
+        # What a date picker sends, or what is typed where the browser shows a plain text box.
+        format=["%Y-%m-%d", "%d/%m/%Y"],
     )
     birth_place = StringField(
         "Commune de naissance du tuteur",
