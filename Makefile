@@ -8,14 +8,21 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: install run test bench lint migrate seed worker clean
+.PHONY: install run test bench lint lock migrate seed worker clean
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt
+# requirements-dev.txt is the lock of pyproject.toml's runtime and dev dependencies (`make lock`);
+# production installs requirements.txt, the runtime lock alone.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# Re-resolve both locks after a change of pyproject.toml's dependencies.
+lock: $(VENV)/.installed
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.txt pyproject.toml
 
 # DSFR_ACCEPT_LICENSE: the DSFR's install script asks for its terms of use to be accepted (.dsfr.yml too).
 node_modules/.installed: package.json package-lock.json
@@ -44,9 +51,15 @@ worker: migrate
 # The suite runs twice: SQLite, then a real PostgreSQL that the harness starts itself (tests/database.py;
 # TEST_DATABASE_URL to use an existing server). The browser tests drive a live server that stays on
 # SQLite whatever TEST_DB says, so the second pass leaves them out instead of repeating them.
-test: install
+test: install lint
 	TEST_DB=sqlite $(PY) -m pytest $(PYTEST_ARGS)
 	TEST_DB=postgresql $(PY) -m pytest --ignore=tests/browser -m "not browser" $(PYTEST_ARGS)
+
+# Lint and format check (ruff) and types (mypy), configured in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: install
 	$(PY) bench/run.py

@@ -2,6 +2,7 @@
 
 Code reads ``current_app.config``; this module is the one place that reads ``os.environ``.
 """
+
 import os
 from datetime import timedelta
 

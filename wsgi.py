@@ -1,4 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app`` (set APP_ENV=production in production)."""
+
 import gc
 
 from app import create_app

@@ -1,4 +1,5 @@
 """TIG Partenaires: application factory."""
+
 from __future__ import annotations
 
 import logging
@@ -40,7 +41,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
-        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
 
 
 def register_extensions(app: Flask) -> None:

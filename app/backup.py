@@ -14,6 +14,7 @@ uploads folder (the current one is kept aside as ``<UPLOAD_FOLDER>.avant-restaur
 Stop the site and the worker before restoring. ``flask backup --keep N`` (or ``BACKUP_KEEP``) then
 deletes all but the N most recent backups of the folder: run it daily from cron or a systemd timer.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,7 @@ import sqlite3
 import subprocess
 import tarfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -81,8 +82,14 @@ def libpq_url(url: sa.engine.URL) -> str:
 
 
 def pg_dump_command(url: sa.engine.URL, target: Path) -> list[str]:
-    return ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}",
-            f"--dbname={libpq_url(url)}"]
+    return [
+        "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        "--no-privileges",
+        f"--file={target}",
+        f"--dbname={libpq_url(url)}",
+    ]
 
 
 def _alembic_revision() -> str | None:
@@ -94,7 +101,7 @@ def _alembic_revision() -> str | None:
 
 
 def create_backup(destination: Path | None = None, now: datetime | None = None) -> BackupResult:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     folder = (destination or backup_root()) / f"tig-{now:%Y%m%d-%H%M%S}"
     folder.mkdir(parents=True, exist_ok=False)
     url = db.engine.url
@@ -109,7 +116,7 @@ def create_backup(destination: Path | None = None, now: datetime | None = None) 
             shutil.rmtree(folder)
             shown = " ".join(pg_dump_command(url.set(password="***") if url.password else url, database_file))
             raise BackupError(f"pg_dump est introuvable sur ce serveur. Commande à lancer à la main :\n  {shown}")
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             shutil.rmtree(folder)
             raise BackupError(f"pg_dump a échoué : {result.stderr.strip()}")
@@ -145,7 +152,7 @@ def prune_backups(root: Path, keep: int) -> list[Path]:
 
 
 def restore_backup(folder: Path, now: datetime | None = None) -> None:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise BackupError(f"{folder} n'est pas une sauvegarde (manifest.json absent).")
@@ -178,9 +185,17 @@ def restore_backup(folder: Path, now: datetime | None = None) -> None:
     if url.get_backend_name() == "sqlite":
         _sqlite_copy(folder / "database.sqlite3", url.database)
     else:
-        command = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-                   f"--dbname={libpq_url(url)}", str(folder / "database.dump")]
-        result = subprocess.run(command, capture_output=True, text=True)
+        command = [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            f"--dbname={libpq_url(url)}",
+            str(folder / "database.dump"),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
             raise BackupError(f"pg_restore a échoué : {result.stderr.strip()}")
@@ -196,10 +211,18 @@ def restore_backup(folder: Path, now: datetime | None = None) -> None:
 
 
 @click.command("backup")
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Dossier où créer la sauvegarde (défaut : BACKUP_FOLDER ou instance/backups).")
-@click.option("--keep", type=int, default=None,
-              help="Ne garder que les N sauvegardes les plus récentes du dossier (défaut : BACKUP_KEEP, 0 = toutes).")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier où créer la sauvegarde (défaut : BACKUP_FOLDER ou instance/backups).",
+)
+@click.option(
+    "--keep",
+    type=int,
+    default=None,
+    help="Ne garder que les N sauvegardes les plus récentes du dossier (défaut : BACKUP_KEEP, 0 = toutes).",
+)
 @with_appcontext
 def backup_command(dest: Path | None, keep: int | None) -> None:
     """Sauvegarde la base de données et les fichiers déposés."""
@@ -222,9 +245,7 @@ def backup_command(dest: Path | None, keep: int | None) -> None:
 def restore_command(folder: Path, yes: bool) -> None:
     """Remplace la base et les fichiers déposés par une sauvegarde (arrêtez le site et le worker avant)."""
     if not yes:
-        click.confirm(
-            "La base de données et les fichiers déposés actuels vont être remplacés. Continuer ?", abort=True
-        )
+        click.confirm("La base de données et les fichiers déposés actuels vont être remplacés. Continuer ?", abort=True)
     try:
         restore_backup(folder)
     except BackupError as error:

@@ -1,4 +1,5 @@
 """Flask commands: demo data, outbox delivery, worker, jobs."""
+
 from __future__ import annotations
 
 import time

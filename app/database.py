@@ -1,4 +1,5 @@
 """Database helpers shared by features: SQLite tuning and the write lock used by invariants."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -189,7 +190,7 @@ def _insert_together_statement(shapes: tuple) -> sa.Select:
     def insert_sql(model, prefix: str, keys: tuple[str, ...]) -> str:
         mapper = sa.inspect(model)
         columns = [mapper.columns[key] for key in keys]
-        binds.extend(sa.bindparam(prefix + key, type_=column.type) for key, column in zip(keys, columns))
+        binds.extend(sa.bindparam(prefix + key, type_=column.type) for key, column in zip(keys, columns, strict=False))
         names = ", ".join(f'"{column.name}"' for column in columns)
         values = ", ".join(f":{prefix}{key}" for key in keys)
         return f'INSERT INTO "{mapper.local_table.name}" ({names}) VALUES ({values})'

@@ -1,4 +1,5 @@
 """Demo data for `make run` (``flask seed-demo``). Each feature adds its loader to LOADERS."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,16 +20,15 @@ def loader(function: Callable[[], list[str]]) -> Callable[[], list[str]]:
 
 def init_app(app: Flask) -> None:
     # Import the features' demo modules so they register their loaders (order matters: accounts first).
+    from app.applications import demo as _applications_demo  # noqa: F401
     from app.auth import demo as _auth_demo  # noqa: F401
     from app.webinars import demo as _webinars_demo  # noqa: F401
-    from app.applications import demo as _applications_demo  # noqa: F401
 
 
 def database_is_empty() -> bool:
     """True when no table holds a row (a fresh database just migrated)."""
     return all(
-        db.session.scalar(sa.select(sa.func.count()).select_from(table)) == 0
-        for table in db.metadata.sorted_tables
+        db.session.scalar(sa.select(sa.func.count()).select_from(table)) == 0 for table in db.metadata.sorted_tables
     )
 
 

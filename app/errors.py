@@ -1,4 +1,5 @@
 """French DSFR error pages; JSON for /healthz-like API callers is not needed elsewhere."""
+
 import logging
 
 from flask import Flask, current_app, render_template
@@ -11,15 +12,24 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Requête incorrecte", "La demande envoyée n'a pas pu être comprise. Revenez à la page précédente et réessayez."),
+    400: (
+        "Requête incorrecte",
+        "La demande envoyée n'a pas pu être comprise. Revenez à la page précédente et réessayez.",
+    ),
     403: ("Accès refusé", "Vous n'avez pas l'autorisation d'accéder à cette page."),
     404: ("Page non trouvée", "La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée."),
-    405: ("Méthode non autorisée", "Cette page ne peut pas être utilisée de cette façon. Revenez à la page précédente."),
+    405: (
+        "Méthode non autorisée",
+        "Cette page ne peut pas être utilisée de cette façon. Revenez à la page précédente.",
+    ),
     413: (
         "Fichier trop volumineux",
         "L'envoi dépasse la taille autorisée. Réduisez la taille de vos fichiers ({max_mb} Mo au plus chacun) et réessayez.",
     ),
-    429: ("Trop de demandes", "Vous avez fait trop de demandes en peu de temps. Patientez quelques minutes puis réessayez."),
+    429: (
+        "Trop de demandes",
+        "Vous avez fait trop de demandes en peu de temps. Patientez quelques minutes puis réessayez.",
+    ),
     500: (
         "Erreur inattendue",
         "Une erreur s'est produite de notre côté. Nos équipes en sont informées. Réessayez dans quelques instants.",

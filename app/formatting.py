@@ -1,7 +1,8 @@
 """French dates and numbers (Babel), in Europe/Paris. Timestamps are stored naive in UTC."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -13,13 +14,13 @@ LOCALE = "fr_FR"
 
 def utcnow() -> datetime:
     """Naive UTC 'now', the form in which every timestamp is stored."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def to_paris(value: datetime) -> datetime:
     """A stored (naive UTC) or aware datetime, expressed in Europe/Paris."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(PARIS)
 
 
@@ -27,7 +28,7 @@ def paris_to_utc(value: datetime) -> datetime:
     """A naive wall-clock time in Paris (as typed in a form) → naive UTC for storage."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _hour(value: datetime) -> str:
@@ -89,4 +90,3 @@ JINJA_FILTERS = {
     "number_fr": number_fr,
     "iso_paris": iso_paris,
 }
-

@@ -1,4 +1,5 @@
 """Shared form pieces: the French base form and field types rendered by ``_macros/forms.html``."""
+
 import re
 from functools import cache
 

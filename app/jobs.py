@@ -4,6 +4,7 @@ Each feature registers its due-work functions with ``@job("name")`` at import ti
 argument, does its own transaction(s), must be safe to run twice at once (lock or dedupe key), and
 returns how many things it did.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,6 +1,5 @@
 """Every feature's models, imported in one place for SQLAlchemy, Alembic and the shell."""
-from app.auth.models import LoginAttempt, Referent, ReferentDepartement, RevokedSession  # noqa: F401
-from app.mail.models import OutboxMessage  # noqa: F401
+
 from app.applications.models import (  # noqa: F401
     Application,
     ApplicationDocument,
@@ -9,4 +8,6 @@ from app.applications.models import (  # noqa: F401
     ApplicationNote,
     ApplicationPost,
 )
+from app.auth.models import LoginAttempt, Referent, ReferentDepartement, RevokedSession  # noqa: F401
+from app.mail.models import OutboxMessage  # noqa: F401
 from app.webinars.models import Registration, Webinar, WebinarDepartement  # noqa: F401

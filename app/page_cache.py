@@ -14,6 +14,7 @@ status, headers (security headers included) and body: no request context is buil
 Pages showing live figures (seats left) use a short lifetime; a registration itself always checks
 the real count under a lock. ``PAGE_CACHE_ENABLED`` is off in tests.
 """
+
 from __future__ import annotations
 
 import threading

@@ -16,6 +16,7 @@ Periods come from the configuration and are shown on /donnees-personnelles:
 ``flask purge-personal-data`` runs it all once (daily cron); ``flask worker`` runs the same jobs
 at every pass (each is idempotent and cheap).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,14 +55,17 @@ def erase_old_mails(now: datetime | None = None) -> int:
         sa.and_(OutboxMessage.status == MailStatus.SENT, OutboxMessage.sent_at < limit),
         sa.and_(OutboxMessage.status == MailStatus.FAILED, OutboxMessage.created_at < limit),
     )
-    deleted = db.session.execute(
-        sa.delete(OutboxMessage).where(done, OutboxMessage.dedupe_key.is_(None))
-    ).rowcount or 0
-    emptied = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(done, OutboxMessage.dedupe_key.is_not(None), OutboxMessage.to_address != "")
-        .values(to_address="", subject="", body_text="", body_html="", attachments=[], reply_to=None, last_error=None)
-    ).rowcount or 0
+    deleted = db.session.execute(sa.delete(OutboxMessage).where(done, OutboxMessage.dedupe_key.is_(None))).rowcount or 0
+    emptied = (
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(done, OutboxMessage.dedupe_key.is_not(None), OutboxMessage.to_address != "")
+            .values(
+                to_address="", subject="", body_text="", body_html="", attachments=[], reply_to=None, last_error=None
+            )
+        ).rowcount
+        or 0
+    )
     return deleted + emptied
 
 
@@ -77,9 +81,10 @@ def purge_personal_data(now: datetime | None = None) -> PurgeReport:
     drafts = purge_expired_drafts()  # commits, then deletes the files of the drafts gone
     mails = erase_old_mails(now)
     db.session.commit()
-    kept = db.session.scalar(
-        sa.select(sa.func.count(Application.id)).where(Application.status != ApplicationStatus.DRAFT)
-    ) or 0
+    kept = (
+        db.session.scalar(sa.select(sa.func.count(Application.id)).where(Application.status != ApplicationStatus.DRAFT))
+        or 0
+    )
     return PurgeReport(registrations, drafts, mails, kept)
 
 

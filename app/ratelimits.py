@@ -14,6 +14,7 @@ tune it without a release. Counters are kept in ``RATELIMIT_STORAGE_URI``: ``mem
 instance, ``redis://host:6379/0`` when several instances serve the site. A breach answers with the
 French 429 page (``app/errors.py``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -4,6 +4,7 @@ A private link such as ``/suivi/<token>`` passes its text to a database query; a
 (``/suivi/%00``) made PostgreSQL fail ("text fields cannot contain NUL"), hence a 500. With this
 converter such a URL matches no rule: the French 404 page, as for any unknown link.
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Security headers on every response (CSP without inline script nor third-party origin)."""
+
 from flask import Flask
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -10,6 +10,7 @@ app's own ``static/`` files: compressed, cacheable for a year, under versioned U
   reused while the source file is unchanged. Fonts (woff2) and images are already compressed.
 - Everything goes through Flask, so the security headers (CSP…) are on assets too.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -126,7 +127,8 @@ def subset_icon_css(css: str, keep: frozenset[str]) -> str:
             continue
         selectors = prelude.split(",")
         kept = [
-            selector for selector in selectors
+            selector
+            for selector in selectors
             if not ICON_CLASS.search(selector) or any(name in keep for name in ICON_CLASS.findall(selector))
         ]
         if kept:

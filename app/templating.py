@@ -1,4 +1,5 @@
 """Jinja filters and globals shared by every template."""
+
 from flask import Flask
 
 from app import territories

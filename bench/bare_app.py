@@ -3,6 +3,7 @@
 Pages are read once from ``BENCH_BARE_DIR/index.json`` ({path: [file, content_type]}), written by
 bench/run.py from the real site's answers. Served by gunicorn with the same settings as the site.
 """
+
 import json
 import os
 from pathlib import Path

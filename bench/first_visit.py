@@ -4,6 +4,7 @@ number of requests, measured from Chrome DevTools Protocol ``Network`` events (`
 Run alone: ``.venv/bin/python bench/first_visit.py`` (also part of ``make bench``).
 Targets (issue 6): ≤ 350 KB and ≤ 20 requests for ``/``.
 """
+
 from __future__ import annotations
 
 import sys
@@ -60,18 +61,25 @@ def measure(base_url: str, paths: list[str]) -> list[dict]:
             cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
             urls: dict[str, str] = {}
             sizes: dict[str, int] = {}
-            cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-            cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+            cdp.on(
+                "Network.requestWillBeSent", lambda e, urls=urls: urls.__setitem__(e["requestId"], e["request"]["url"])
+            )
+            cdp.on(
+                "Network.loadingFinished",
+                lambda e, sizes=sizes: sizes.__setitem__(e["requestId"], e["encodedDataLength"]),
+            )
             page.goto(base_url + path, wait_until="networkidle")
             page.wait_for_timeout(300)
             by_url = sorted(((urls.get(rid, "?"), size) for rid, size in sizes.items()), key=lambda item: -item[1])
             network = {rid: url for rid, url in urls.items() if not url.startswith("data:")}
-            results.append({
-                "path": path,
-                "bytes": sum(size for rid, size in sizes.items() if rid in network),
-                "requests": len(network),
-                "detail": by_url,
-            })
+            results.append(
+                {
+                    "path": path,
+                    "bytes": sum(size for rid, size in sizes.items() if rid in network),
+                    "requests": len(network),
+                    "detail": by_url,
+                }
+            )
             context.close()
         browser.close()
     return results

@@ -17,6 +17,7 @@ fewer applications: a smoke test of the benchmark itself, figures not meaningful
 Each part runs on its own fresh database; gunicorn runs in production configuration with rate limits
 off (every request comes from one address) and SESSION_COOKIE_SECURE off (plain HTTP on loopback).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ import time
 import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,9 +108,20 @@ def server_cpu_seconds(host: str) -> float:
 def gunicorn(app_spec: str, env: dict[str, str]):
     port = free_port()
     command = [
-        str(VENV_BIN / "gunicorn"), app_spec, "--bind", f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS),
-        "--threads", str(GUNICORN_THREADS), "--worker-class", "gthread", "--log-level", "warning",
-        "--keep-alive", "30",
+        str(VENV_BIN / "gunicorn"),
+        app_spec,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(GUNICORN_WORKERS),
+        "--threads",
+        str(GUNICORN_THREADS),
+        "--worker-class",
+        "gthread",
+        "--log-level",
+        "warning",
+        "--keep-alive",
+        "30",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -294,10 +306,14 @@ def bench_a(base: Path, duration: float) -> bool:
         with gunicorn("bare_app:app", bare_env) as host:
             for path, _ in PAGES:
                 bare_rps[path] = requests_per_second(host, path, duration)
-    report(f"gunicorn {GUNICORN_WORKERS} workers × {GUNICORN_THREADS} threads (gthread), SQLite, "
-           f"données de démonstration ; {duration:.0f} s par page, 8 clients keep-alive.")
+    report(
+        f"gunicorn {GUNICORN_WORKERS} workers × {GUNICORN_THREADS} threads (gthread), SQLite, "
+        f"données de démonstration ; {duration:.0f} s par page, 8 clients keep-alive."
+    )
     report()
-    report("| Page | Nature | Site (req/s) | Flask nue (req/s) | Ratio | Cible | Résultat | Site sans cache de pages (req/s, ratio) |")
+    report(
+        "| Page | Nature | Site (req/s) | Flask nue (req/s) | Ratio | Cible | Résultat | Site sans cache de pages (req/s, ratio) |"
+    )
     report("|---|---|---|---|---|---|---|---|")
     for path, kind in PAGES:
         ratio = site_rps[path] / bare_rps[path] if bare_rps[path] else 0
@@ -305,11 +321,15 @@ def bench_a(base: Path, duration: float) -> bool:
         ok = ratio >= target
         passed &= ok
         nature = "contenu" if kind == "content" else "base de données"
-        report(f"| `{path}` | {nature} | {site_rps[path]:.0f} | {bare_rps[path]:.0f} | {ratio:.2f} | ≥ {target} | "
-               f"{'OK' if ok else 'HORS CIBLE'} | {uncached_rps[path]:.0f} ({uncached_rps[path] / bare_rps[path]:.2f}) |")
+        report(
+            f"| `{path}` | {nature} | {site_rps[path]:.0f} | {bare_rps[path]:.0f} | {ratio:.2f} | ≥ {target} | "
+            f"{'OK' if ok else 'HORS CIBLE'} | {uncached_rps[path]:.0f} ({uncached_rps[path] / bare_rps[path]:.2f}) |"
+        )
     report()
-    report("Le site garde en mémoire, par worker, les pages publiques servies aux visiteurs anonymes "
-           "(app/page_cache.py : 5 min pour les pages de contenu, 10 s pour les listes de webinaires).")
+    report(
+        "Le site garde en mémoire, par worker, les pages publiques servies aux visiteurs anonymes "
+        "(app/page_cache.py : 5 min pour les pages de contenu, 10 s pour les listes de webinaires)."
+    )
     report()
     return passed
 
@@ -333,12 +353,20 @@ def bench_webinars(url: str, base: Path, rounds: int) -> tuple[int, list[int]]:
         starts_at = utcnow().replace(second=0, microsecond=0) + timedelta(days=10)
         titles = ["Banc d'essai : mise en route"] + [f"Banc d'essai : mesure {n}" for n in range(1, rounds + 1)]
         for title in titles:
-            webinar = services.create_webinar(services.WebinarData(
-                title=title, description="Webinaire créé par make bench.", starts_at=starts_at,
-                duration_minutes=60, capacity=20, registration_deadline=starts_at - timedelta(days=1),
-                waitlist_enabled=True, organiser_name="ATIGIP", organiser_email="webinaires@example.org",
-                departement_codes=["33"],
-            ))
+            webinar = services.create_webinar(
+                services.WebinarData(
+                    title=title,
+                    description="Webinaire créé par make bench.",
+                    starts_at=starts_at,
+                    duration_minutes=60,
+                    capacity=20,
+                    registration_deadline=starts_at - timedelta(days=1),
+                    waitlist_enabled=True,
+                    organiser_name="ATIGIP",
+                    organiser_email="webinaires@example.org",
+                    departement_codes=["33"],
+                )
+            )
             ids.append(webinar.id)
         db.session.commit()
         db.session.remove()
@@ -432,17 +460,21 @@ def registration_round(host: str, path: str, warm_up_path: str | None, clients: 
 def bench_b(base: Path, kinds: list[str], clients: int, per_client: int, rounds: int) -> bool:
     report(f"## (b) Inscription à un webinaire : {clients} clients simultanés, SMTP arrêté")
     report()
-    report(f"Chaque client enchaîne {per_client} inscriptions (adresses distinctes) sans pause, une connexion par "
-           f"requête comme derrière un proxy inverse, et suit la redirection comme un navigateur ; seule la "
-           f"requête POST est chronométrée. Webinaire de 20 places avec liste d'attente : 20 confirmations "
-           f"(courriel + invitation .ics), le reste en liste d'attente. Avant la mesure, {WARM_UP_PER_CLIENT} "
-           f"inscriptions par client sur un autre webinaire mettent le serveur en route. {rounds} manches par "
-           f"base (un nouveau webinaire à chaque fois) : la machine étant partagée, le résultat retenu est la "
-           f"médiane des p95 des manches, toutes affichées. PostgreSQL tourne avec fsync et synchronous_commit "
-           f"(validation durable, comme en production).")
+    report(
+        f"Chaque client enchaîne {per_client} inscriptions (adresses distinctes) sans pause, une connexion par "
+        f"requête comme derrière un proxy inverse, et suit la redirection comme un navigateur ; seule la "
+        f"requête POST est chronométrée. Webinaire de 20 places avec liste d'attente : 20 confirmations "
+        f"(courriel + invitation .ics), le reste en liste d'attente. Avant la mesure, {WARM_UP_PER_CLIENT} "
+        f"inscriptions par client sur un autre webinaire mettent le serveur en route. {rounds} manches par "
+        f"base (un nouveau webinaire à chaque fois) : la machine étant partagée, le résultat retenu est la "
+        f"médiane des p95 des manches, toutes affichées. PostgreSQL tourne avec fsync et synchronous_commit "
+        f"(validation durable, comme en production)."
+    )
     report()
-    report("| Base | Manche | Inscriptions | Débit (inscr./s) | CPU serveur par inscription (ms) | Médiane (ms) | "
-           "p95 (ms) | Max (ms) |")
+    report(
+        "| Base | Manche | Inscriptions | Débit (inscr./s) | CPU serveur par inscription (ms) | Médiane (ms) | "
+        "p95 (ms) | Max (ms) |"
+    )
     report("|---|---|---|---|---|---|---|---|")
     summary = []
     passed = True
@@ -462,18 +494,22 @@ def bench_b(base: Path, kinds: list[str], clients: int, per_client: int, rounds:
             if not result.latencies:
                 report(f"| {name} | {number} | 0 | – | – | – | – | – |")
                 continue
-            report(f"| {name} | {number} | {len(result.latencies)} | {len(result.latencies) / result.wall:.0f} | "
-                   f"{result.server_cpu / len(result.latencies) * 1000:.1f} | "
-                   f"{statistics.median(result.latencies) * 1000:.0f} | {result.p95_ms:.0f} | "
-                   f"{max(result.latencies) * 1000:.0f} |")
+            report(
+                f"| {name} | {number} | {len(result.latencies)} | {len(result.latencies) / result.wall:.0f} | "
+                f"{result.server_cpu / len(result.latencies) * 1000:.1f} | "
+                f"{statistics.median(result.latencies) * 1000:.0f} | {result.p95_ms:.0f} | "
+                f"{max(result.latencies) * 1000:.0f} |"
+            )
         failures = [failure for result in results for failure in result.failures]
         p95s = [result.p95_ms for result in results if result.latencies]
         p95 = statistics.median(p95s) if p95s else float("inf")
         ok = p95 < TARGETS["p95_ms"] and not failures and len(p95s) == len(results)
         passed &= ok
         note = f" ({len(failures)} échecs : {sorted(set(failures))[:3]})" if failures else ""
-        summary.append(f"- {name} : médiane des p95 {p95:.0f} ms (cible < {TARGETS['p95_ms']} ms) → "
-                       f"{'OK' if ok else 'HORS CIBLE'}{note}")
+        summary.append(
+            f"- {name} : médiane des p95 {p95:.0f} ms (cible < {TARGETS['p95_ms']} ms) → "
+            f"{'OK' if ok else 'HORS CIBLE'}{note}"
+        )
     report()
     for line in summary:
         report(line)
@@ -500,24 +536,31 @@ def fill_applications(url: str, base: Path, count: int) -> tuple[str, str]:
 
         referent = make_referent(email="banc.referent@justice.fr", departements=("33",))
         db.session.commit()
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        statuses = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW] if hasattr(ApplicationStatus, "SUBMITTED") \
+        now = datetime.now(UTC).replace(tzinfo=None)
+        statuses = (
+            [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
+            if hasattr(ApplicationStatus, "SUBMITTED")
             else [s for s in ApplicationStatus if s.name != "DRAFT"][:2]
+        )
         rows = []
         for number in range(count):
-            rows.append({
-                "reference": f"B{number:09d}",
-                "status": statuses[number % len(statuses)],
-                "access_token": secrets.token_urlsafe(24),
-                "structure_type": StructureType.ASSOCIATION if hasattr(StructureType, "ASSOCIATION") else list(StructureType)[0],
-                "structure_name": f"Structure numéro {number}",
-                "departement_code": "33" if number % 2 == 0 else "24",
-                "contact_email": f"contact{number}@example.org",
-                "submitted_at": now - timedelta(minutes=number),
-                "status_changed_at": now - timedelta(minutes=number),
-                "created_at": now - timedelta(minutes=number),
-                "updated_at": now - timedelta(minutes=number),
-            })
+            rows.append(
+                {
+                    "reference": f"B{number:09d}",
+                    "status": statuses[number % len(statuses)],
+                    "access_token": secrets.token_urlsafe(24),
+                    "structure_type": StructureType.ASSOCIATION
+                    if hasattr(StructureType, "ASSOCIATION")
+                    else list(StructureType)[0],
+                    "structure_name": f"Structure numéro {number}",
+                    "departement_code": "33" if number % 2 == 0 else "24",
+                    "contact_email": f"contact{number}@example.org",
+                    "submitted_at": now - timedelta(minutes=number),
+                    "status_changed_at": now - timedelta(minutes=number),
+                    "created_at": now - timedelta(minutes=number),
+                    "updated_at": now - timedelta(minutes=number),
+                }
+            )
             if len(rows) == 5000:
                 db.session.execute(sa.insert(Application), rows)
                 rows = []
@@ -552,7 +595,11 @@ def time_list(host: str, email: str, password: str, repeats: int) -> tuple[float
 
 
 def bench_c(base: Path, sizes: tuple[int, int], repeats: int) -> bool:
-    report(f"## (c) Liste des candidatures de l'espace référent : {sizes[0]} puis {sizes[1]:,} candidatures".replace(",", " "))
+    report(
+        f"## (c) Liste des candidatures de l'espace référent : {sizes[0]} puis {sizes[1]:,} candidatures".replace(
+            ",", " "
+        )
+    )
     report()
     medians = {}
     for size in sizes:
@@ -565,8 +612,10 @@ def bench_c(base: Path, sizes: tuple[int, int], repeats: int) -> bool:
             filled = time.perf_counter() - start
             with gunicorn("wsgi:app", site_env(url, folder)) as host:
                 medians[size], page_bytes = time_list(host, email, password, repeats)
-        report(f"- {size} candidatures (créées en {filled:.1f} s) : médiane {medians[size] * 1000:.1f} ms "
-               f"sur {repeats} affichages, page de {page_bytes / 1024:.0f} Ko")
+        report(
+            f"- {size} candidatures (créées en {filled:.1f} s) : médiane {medians[size] * 1000:.1f} ms "
+            f"sur {repeats} affichages, page de {page_bytes / 1024:.0f} Ko"
+        )
     ratio = medians[sizes[1]] / medians[sizes[0]]
     ok = ratio <= TARGETS["list_ratio"]
     report(f"- ratio {ratio:.2f} (cible ≤ {TARGETS['list_ratio']}) → {'OK' if ok else 'HORS CIBLE'}")
@@ -587,8 +636,10 @@ def bench_d() -> bool:
     for result in results:
         passed = result["bytes"] <= first_visit.TARGET_BYTES and result["requests"] <= first_visit.TARGET_REQUESTS
         ok &= passed
-        report(f"- `{result['path']}` : {result['bytes'] / 1024:.0f} Ko (cible ≤ 350 Ko), {result['requests']} requêtes "
-               f"(cible ≤ 20) → {'OK' if passed else 'HORS CIBLE'}")
+        report(
+            f"- `{result['path']}` : {result['bytes'] / 1024:.0f} Ko (cible ≤ 350 Ko), {result['requests']} requêtes "
+            f"(cible ≤ 20) → {'OK' if passed else 'HORS CIBLE'}"
+        )
         for url, size in result["detail"]:
             if not url.startswith("data:"):
                 report(f"  - {size / 1024:.1f} Ko `{re.sub(r'^https?://[^/]+', '', url)}`")
@@ -612,8 +663,10 @@ def machine() -> str:
         memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024 // 1024
     except (OSError, AttributeError):
         memory = 0
-    return (f"{cpu}, {os.cpu_count()} cœurs visibles, {memory} Go de mémoire, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cœurs visibles, {memory} Go de mémoire, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def main() -> int:
@@ -628,10 +681,12 @@ def main() -> int:
 
     report("# Mesures de performance (issue 6, section 6)")
     report()
-    report(f"- Date : {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    report(f"- Date : {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     report(f"- Machine : {machine()}")
-    report(f"- Charge moyenne au départ (1/5/15 min) : {' / '.join(f'{x:.1f}' for x in os.getloadavg())} "
-           "(machine partagée : les chiffres absolus en dépendent, les ratios beaucoup moins)")
+    report(
+        f"- Charge moyenne au départ (1/5/15 min) : {' / '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        "(machine partagée : les chiffres absolus en dépendent, les ratios beaucoup moins)"
+    )
     report(f"- Commande : `make bench` (`.venv/bin/python bench/run.py {' '.join(sys.argv[1:])}`)".replace(" `)", "`)"))
     report()
     results = {}
@@ -641,8 +696,13 @@ def main() -> int:
             results["a"] = bench_a(base, duration)
         if "b" in parts:
             kinds = os.environ.get("BENCH_B_DATABASES", "sqlite,postgresql").split(",")
-            results["b"] = bench_b(base, kinds, clients=20, per_client=3 if args.quick else 25,
-                                   rounds=1 if args.quick else int(os.environ.get("BENCH_B_ROUNDS", "5")))
+            results["b"] = bench_b(
+                base,
+                kinds,
+                clients=20,
+                per_client=3 if args.quick else 25,
+                rounds=1 if args.quick else int(os.environ.get("BENCH_B_ROUNDS", "5")),
+            )
         if "c" in parts:
             sizes = (100, 5_000) if args.quick else (100, 100_000)
             results["c"] = bench_c(base, sizes, repeats=5 if args.quick else 15)
@@ -658,7 +718,7 @@ def main() -> int:
         results_file = ROOT / "bench" / "RESULTS.md"
         # The hand-written "## Analyse" section (reading of the figures) survives a new run.
         previous = results_file.read_text(encoding="utf-8") if results_file.exists() else ""
-        analysis = previous[previous.index("## Analyse"):] if "## Analyse" in previous else ""
+        analysis = previous[previous.index("## Analyse") :] if "## Analyse" in previous else ""
         results_file.write_text("\n".join(LINES) + "\n" + ("\n" + analysis if analysis else ""), encoding="utf-8")
         print("\nRésultats écrits dans bench/RESULTS.md")
     return 0 if all(results.values()) else 1

@@ -3,6 +3,7 @@
 Back office: ``auth`` (see ``AuthActions`` below) logs a référent in: ``auth.login_as(make_referent(...))``
 for speed, ``auth.login(email, password)`` through the real form, ``auth.logout()``.
 """
+
 from __future__ import annotations
 
 import pytest

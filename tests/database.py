@@ -16,6 +16,7 @@ TRUNCATE and ~90 ms for drop/create_all, measured with 14 tables).
 When PostgreSQL is asked for and cannot be had, the session **fails** (never a skip): with
 ``CI=true`` and otherwise alike, since asking for it and silently testing SQLite would lie.
 """
+
 from __future__ import annotations
 
 import glob
@@ -98,12 +99,20 @@ class PostgresCluster:
             runuser = system_tool("runuser")
             if runuser:
                 return [runuser, "-u", self.run_as, "--", *args]
-            return [system_tool("setpriv") or "setpriv", "--reuid", self.run_as, "--regid", self.run_as,
-                    "--init-groups", "--", *args]
+            return [
+                system_tool("setpriv") or "setpriv",
+                "--reuid",
+                self.run_as,
+                "--regid",
+                self.run_as,
+                "--init-groups",
+                "--",
+                *args,
+            ]
         return args
 
     def _run(self, args: list[str], timeout: float = 120) -> None:
-        result = subprocess.run(self._command(args), capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(self._command(args), capture_output=True, text=True, timeout=timeout, check=False)
         if result.returncode != 0:
             raise DatabaseUnavailable(f"{' '.join(args[:2])} a échoué :\n{result.stdout}\n{result.stderr}")
 
@@ -118,15 +127,29 @@ class PostgresCluster:
             self.run_as = ensure_system_user(PG_SYSTEM_USER)
             shutil.chown(self.base, PG_SYSTEM_USER)
         self.base.chmod(0o700)
-        self._run([initdb, "-D", str(self.datadir), "-U", self.user, "--auth=trust", "-E", "UTF8",
-                   "--locale=C", "--no-sync"])
+        self._run(
+            [initdb, "-D", str(self.datadir), "-U", self.user, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]
+        )
         durability = "" if self.durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 {durability}"
             "-c max_connections=200 -c timezone=UTC"
         )
-        self._run([pg_ctl, "-D", str(self.datadir), "-o", options, "-l", str(self.base / "server.log"),
-                   "-w", "-t", "60", "start"])
+        self._run(
+            [
+                pg_ctl,
+                "-D",
+                str(self.datadir),
+                "-o",
+                options,
+                "-l",
+                str(self.base / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         admin = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{PG_DATABASE}"')
@@ -139,8 +162,12 @@ class PostgresCluster:
         pg_ctl = find_pg_binary("pg_ctl")
         try:
             if pg_ctl and self.datadir.exists():
-                subprocess.run(self._command([pg_ctl, "-D", str(self.datadir), "-m", "fast", "-w", "stop"]),
-                               capture_output=True, timeout=60)
+                subprocess.run(
+                    self._command([pg_ctl, "-D", str(self.datadir), "-m", "fast", "-w", "stop"]),
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
+                )
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 
@@ -159,8 +186,11 @@ def ensure_system_user(name: str) -> str:
     try:
         pwd.getpwnam(name)
     except KeyError:
-        subprocess.run([system_tool("useradd") or "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [system_tool("useradd") or "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
     return name
 
 
@@ -233,7 +263,9 @@ class DatabaseProvider:
         for table in tables:
             for column in table.primary_key.columns:
                 if column.autoincrement is True or (
-                    column.autoincrement == "auto" and isinstance(column.type, sa.Integer) and len(table.primary_key.columns) == 1
+                    column.autoincrement == "auto"
+                    and isinstance(column.type, sa.Integer)
+                    and len(table.primary_key.columns) == 1
                 ):
                     statements.append(
                         f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), 1, false)"
@@ -260,4 +292,3 @@ class DatabaseProvider:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         admin.dispose()
         return url.set(database=name).render_as_string(hide_password=False)
-

@@ -4,6 +4,7 @@ One section per feature; add to your own section with a targeted edit.
 Accounts: ``make_referent(email=, name=, departements=("33",), is_admin=False, password=DEFAULT_PASSWORD,
 totp_secret=None)``; log it in with the ``auth`` fixture (tests/conftest.py).
 """
+
 from __future__ import annotations
 
 # --- accounts (back office) -------------------------------------------------------------------
@@ -106,9 +107,16 @@ def make_registration_data(email: str = "alice@example.org", **fields):
 
 def registration_form(address: str, **fields) -> dict:
     return {
-        "last_name": "Test", "first_name": "Charge", "email": address, "email_confirmation": address,
-        "structure_name": "Structure", "structure_type": "association", "departement": "33",
-        "role": "Bénévole", "consent": "y", **fields,
+        "last_name": "Test",
+        "first_name": "Charge",
+        "email": address,
+        "email_confirmation": address,
+        "structure_name": "Structure",
+        "structure_type": "association",
+        "departement": "33",
+        "role": "Bénévole",
+        "consent": "y",
+        **fields,
     }
 
 

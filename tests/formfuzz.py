@@ -12,6 +12,7 @@ checkboxes), so fields added later are fuzzed too. Values are drawn per field ty
 get a valid option most of the time and garbage otherwise. The CSRF token is whatever the page holds
 (tests run with CSRF off by default). ``fixed`` pins fields (e.g. a valid email to go further).
 """
+
 from __future__ import annotations
 
 import html
@@ -25,9 +26,9 @@ from hypothesis import strategies as st
 # Typical attack and edge values, mixed with random text.
 NASTY = [
     "<script>alert(1)</script>",
-    "\"><img src=x onerror=alert(1)>",
+    '"><img src=x onerror=alert(1)>',
     "'; DROP TABLE applications; --",
-    "=HYPERLINK(\"http://exemple.invalid\")",
+    '=HYPERLINK("http://exemple.invalid")',
     "../../etc/passwd",
     "Ł̶̢o̸r̵e̷m̶ 𝕀𝕡𝕤𝕦𝕞 🙂",
     "\u202eRTL\u202c",
@@ -56,8 +57,12 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "form":
-            self._form = {"method": (attributes.get("method") or "get").lower(), "action": attributes.get("action"),
-                          "fields": {}, "hidden": {}}
+            self._form = {
+                "method": (attributes.get("method") or "get").lower(),
+                "action": attributes.get("action"),
+                "fields": {},
+                "hidden": {},
+            }
             self.forms.append(self._form)
         if self._form is None:
             return
@@ -114,7 +119,7 @@ def value_strategy(form_field: FormField):
     if kind == "email":
         return st.one_of(st.emails(), _text(), st.just("a@" + "b" * 300 + ".fr"))
     if kind == "number":
-        return st.one_of(st.integers(-10**12, 10**12).map(str), _text(30))
+        return st.one_of(st.integers(-(10**12), 10**12).map(str), _text(30))
     if kind == "date":
         return st.one_of(st.dates().map(lambda d: d.isoformat()), _text(30))
     if kind == "time":
@@ -139,8 +144,14 @@ def visible(value: str) -> str | None:
     return cleaned
 
 
-def fuzz_form(client, url: str, fixed: dict[str, str] | None = None, max_examples: int = 25,
-              form_index: int = 0, check_kept: bool = True) -> int:
+def fuzz_form(
+    client,
+    url: str,
+    fixed: dict[str, str] | None = None,
+    max_examples: int = 25,
+    form_index: int = 0,
+    check_kept: bool = True,
+) -> int:
     """Fuzz the ``form_index``-th POST form of ``url``; returns how many fields were fuzzed."""
     page = client.get(url)
     assert page.status_code == 200, f"GET {url} → {page.status_code}"
@@ -152,8 +163,12 @@ def fuzz_form(client, url: str, fixed: dict[str, str] | None = None, max_example
     fields = form["fields"]
     assert fields, f"formulaire sans champ sur {url}"
 
-    @settings(max_examples=max_examples, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(form_strategy(fields, fixed))
     def check(values):
         data = dict(form["hidden"])

@@ -4,6 +4,7 @@ Enough for our own documents: content streams (Flate-compressed or not), ``Tf`` 
 ``Tj``/``TJ`` strings; embedded TrueType fonts are decoded through their ``ToUnicode`` map (2-byte
 codes), core fonts as latin-1. Text shown in separate ``Tj`` operations is joined with a space.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,17 +34,17 @@ def _unescape(literal: bytes) -> bytes:
     out = bytearray()
     index = 0
     while index < len(literal):
-        char = literal[index:index + 1]
+        char = literal[index : index + 1]
         if char != b"\\":
             out += char
             index += 1
             continue
-        following = literal[index + 1:index + 2]
+        following = literal[index + 1 : index + 2]
         if following in _ESCAPES:
             out += _ESCAPES[following]
             index += 2
         elif following.isdigit():
-            digits = re.match(rb"[0-7]{1,3}", literal[index + 1:index + 4]).group(0)
+            digits = re.match(rb"[0-7]{1,3}", literal[index + 1 : index + 4]).group(0)
             out.append(int(digits, 8))
             index += 1 + len(digits)
         else:  # a backslash before a line break continues the string
@@ -94,5 +95,7 @@ def pdf_text(data: bytes) -> str:
             if mapping is None:
                 pieces.append(raw.decode("latin-1"))
             else:
-                pieces.append("".join(mapping.get(int.from_bytes(raw[i:i + 2], "big"), "") for i in range(0, len(raw) - 1, 2)))
+                pieces.append(
+                    "".join(mapping.get(int.from_bytes(raw[i : i + 2], "big"), "") for i in range(0, len(raw) - 1, 2))
+                )
     return " ".join(pieces)

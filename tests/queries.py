@@ -1,4 +1,5 @@
 """Count the SQL statements a request runs (query-count tests: no N+1)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

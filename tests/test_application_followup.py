@@ -1,5 +1,6 @@
 """The applicant's follow-up page /suivi/<token>: status, history, messages, replies with
 attachments, requested documents, edits while submitted."""
+
 from __future__ import annotations
 
 import io
@@ -33,9 +34,17 @@ def test_followup_shows_status_history_and_messages(client):
     from app.applications.services import record_event
 
     record_event(application, "submitted", "Candidature déposée", now=application.submitted_at)
-    db.session.add(ApplicationMessage(application=application, author=MessageAuthor.REFERENT, referent_id=referent.id,
-                                      body="Premier message du référent"))
-    db.session.add(ApplicationMessage(application=application, author=MessageAuthor.APPLICANT, body="Réponse du demandeur"))
+    db.session.add(
+        ApplicationMessage(
+            application=application,
+            author=MessageAuthor.REFERENT,
+            referent_id=referent.id,
+            body="Premier message du référent",
+        )
+    )
+    db.session.add(
+        ApplicationMessage(application=application, author=MessageAuthor.APPLICANT, body="Réponse du demandeur")
+    )
     db.session.add(ApplicationNote(application=application, referent_id=referent.id, body="Note privée confidentielle"))
     db.session.commit()
     response = client.get(f"/suivi/{application.access_token}")
@@ -54,7 +63,9 @@ def test_followup_shows_status_history_and_messages(client):
 def test_followup_of_a_draft_goes_to_the_wizard(client):
     application = _submitted(status=ApplicationStatus.DRAFT)
     response = client.get(f"/suivi/{application.access_token}")
-    assert response.status_code == 302 and response.location.endswith(f"/candidature/reprendre/{application.access_token}")
+    assert response.status_code == 302 and response.location.endswith(
+        f"/candidature/reprendre/{application.access_token}"
+    )
 
 
 def test_unknown_followup_token(client):
@@ -115,8 +126,15 @@ def test_reply_with_refused_file_keeps_nothing(client, app):
 def test_requested_documents_upload(client):
     referent = make_referent()
     application = _submitted(status=ApplicationStatus.WAITING_APPLICANT)
-    db.session.add(ApplicationMessage(application=application, author=MessageAuthor.REFERENT, referent_id=referent.id,
-                                      body="Il manque des pièces.", requested_items=["Statuts signés", "Liste du bureau"]))
+    db.session.add(
+        ApplicationMessage(
+            application=application,
+            author=MessageAuthor.REFERENT,
+            referent_id=referent.id,
+            body="Il manque des pièces.",
+            requested_items=["Statuts signés", "Liste du bureau"],
+        )
+    )
     db.session.commit()
     text = client.get(f"/suivi/{application.access_token}").get_data(as_text=True)
     assert "Envoyer les éléments demandés" in text
@@ -137,7 +155,9 @@ def test_edit_while_submitted(client):
     response = client.get(f"/candidature/{token}/etape/2")
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "Enregistrer les modifications" in text and "fr-stepper" not in text
-    response = client.post(f"/candidature/{token}/etape/2", data={**CONTACT, "contact_role": "Directrice", "action": "continuer"})
+    response = client.post(
+        f"/candidature/{token}/etape/2", data={**CONTACT, "contact_role": "Directrice", "action": "continuer"}
+    )
     assert response.status_code == 302 and response.location.endswith(f"/suivi/{token}")
     db.session.expire_all()
     assert application.contact_role == "Directrice"
@@ -145,7 +165,9 @@ def test_edit_while_submitted(client):
     event = application.events[-1]
     assert event.kind == "edited" and "La personne à contacter" in event.detail and event.actor_label == "Le demandeur"
     # Invalid edit: errors shown, nothing changed.
-    response = client.post(f"/candidature/{token}/etape/2", data={**CONTACT, "contact_phone": "12", "action": "continuer"})
+    response = client.post(
+        f"/candidature/{token}/etape/2", data={**CONTACT, "contact_phone": "12", "action": "continuer"}
+    )
     assert response.status_code == 200 and title(response).startswith("Erreur : ")
     db.session.expire_all()
     assert application.contact_phone == "+33612345678"
@@ -218,9 +240,14 @@ def limited_client(tmp_path):
     from app import create_app
     from config import TestingConfig
 
-    limited = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
-                         UPLOAD_FOLDER=str(tmp_path / "up"), RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                         RATELIMIT_APPLICATION_SUBMIT="2 per minute")
+    limited = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
+        UPLOAD_FOLDER=str(tmp_path / "up"),
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_APPLICATION_SUBMIT="2 per minute",
+    )
     with limited.app_context():
         db.create_all()
         yield limited.test_client()
@@ -229,8 +256,10 @@ def limited_client(tmp_path):
 
 
 def test_start_is_rate_limited(limited_client):
-    codes = [limited_client.post("/candidature", data={"email": f"x{i}@exemple.fr", "reponses": ""}).status_code
-             for i in range(3)]
+    codes = [
+        limited_client.post("/candidature", data={"email": f"x{i}@exemple.fr", "reponses": ""}).status_code
+        for i in range(3)
+    ]
     assert codes == [302, 302, 429]
 
 

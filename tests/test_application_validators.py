@@ -1,4 +1,5 @@
 """Identifier and contact validators of the application wizard (pure functions, no app)."""
+
 import pytest
 
 from app.applications.validators import (
@@ -52,7 +53,9 @@ def test_siren_la_poste_and_luhn():
         clean_siren("7328")
 
 
-@pytest.mark.parametrize("typed, stored", [("W331234567", "W331234567"), ("w33 123 4567", "W331234567"), ("W2A1002345", "W2A1002345")])
+@pytest.mark.parametrize(
+    "typed, stored", [("W331234567", "W331234567"), ("w33 123 4567", "W331234567"), ("W2A1002345", "W2A1002345")]
+)
 def test_rna_accepted(typed, stored):
     assert clean_rna(typed) == stored
 
@@ -66,7 +69,15 @@ def test_rna_refused_with_example(typed):
 
 @pytest.mark.parametrize(
     "postal_code, departement",
-    [("33000", "33"), ("24100", "24"), ("20000", "2A"), ("20200", "2B"), ("97400", "974"), ("01000", "1"), ("75015", "75")],
+    [
+        ("33000", "33"),
+        ("24100", "24"),
+        ("20000", "2A"),
+        ("20200", "2B"),
+        ("97400", "974"),
+        ("01000", "1"),
+        ("75015", "75"),
+    ],
 )
 def test_postal_code_consistent(postal_code, departement):
     assert clean_postal_code(postal_code, departement) == postal_code

@@ -1,5 +1,6 @@
 """The application wizard: start, every step (valid and invalid input), back link, drafts and resume
 link, uploads, submission (once), emails and jobs."""
+
 from __future__ import annotations
 
 import base64
@@ -70,7 +71,10 @@ def title(response) -> str:
 def field_errors(response) -> list[str]:
     import html
 
-    return [html.unescape(m) for m in re.findall(r'class="fr-message fr-message--error"[^>]*>([^<]*)<', response.get_data(as_text=True))]
+    return [
+        html.unescape(m)
+        for m in re.findall(r'class="fr-message fr-message--error"[^>]*>([^<]*)<', response.get_data(as_text=True))
+    ]
 
 
 def start(client, email="jeanne.martin@exemple.fr", reponses="") -> str:
@@ -112,6 +116,7 @@ def complete_association(client, token):
 
 # --- start ---------------------------------------------------------------------------------------------
 
+
 def test_start_page_lists_steps_and_documents_of_the_type(client):
     response = client.get("/candidature?structure_type=association&departement=67")
     text = response.get_data(as_text=True)
@@ -138,8 +143,11 @@ def test_start_invalid_email_rerenders_with_error(client, db):
 
 
 def test_start_creates_draft_prefilled_and_mails_resume_link(client, app):
-    token = start(client, reponses="structure_type=cooperative&departement=33&ess_non_profit_purpose=oui"
-                  "&ess_democratic_governance=oui&ess_profits_reinvested=oui&social_utility=fragilite")
+    token = start(
+        client,
+        reponses="structure_type=cooperative&departement=33&ess_non_profit_purpose=oui"
+        "&ess_democratic_governance=oui&ess_profits_reinvested=oui&social_utility=fragilite",
+    )
     draft = application(token)
     assert draft.status is ApplicationStatus.DRAFT
     assert draft.structure_type.value == "cooperative" and draft.departement_code == "33"
@@ -154,6 +162,7 @@ def test_start_creates_draft_prefilled_and_mails_resume_link(client, app):
 
 
 # --- step 1: structure ------------------------------------------------------------------------------------
+
 
 def test_structure_step_shows_stepper(client):
     token = start(client, reponses="structure_type=association&departement=33")
@@ -213,8 +222,14 @@ def test_structure_saved_normalised(client):
 
 def test_ineligible_combination_links_to_checker(client):
     token = start(client)
-    data = {**STRUCTURE, "structure_type": "cooperative", "siret": "73282932000074", "postal_code": "24000",
-            "commune": "Périgueux", "departement_code": "24"}
+    data = {
+        **STRUCTURE,
+        "structure_type": "cooperative",
+        "siret": "73282932000074",
+        "postal_code": "24000",
+        "commune": "Périgueux",
+        "departement_code": "24",
+    }
     response = post_step(client, token, 1, data)
     text = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -223,6 +238,7 @@ def test_ineligible_combination_links_to_checker(client):
 
 
 # --- step 2 and back link ----------------------------------------------------------------------------------
+
 
 def test_contact_step_invalid_then_valid(client):
     token = start(client)
@@ -265,6 +281,7 @@ def test_cannot_jump_past_the_furthest_step(client):
 
 # --- step 3: ESS -------------------------------------------------------------------------------------------
 
+
 def test_ess_step_only_for_types_concerned(client):
     token = start(client)
     post_step(client, token, 1, {**STRUCTURE, "structure_type": "cooperative", "siret": "73282932000074"})
@@ -273,7 +290,9 @@ def test_ess_step_only_for_types_concerned(client):
     post_step(client, token, 2, CONTACT)
     response = client.get(step_url(token, 3))
     assert "Économie sociale et solidaire" in title(response)
-    response = post_step(client, token, 3, {**ESS, "ess_profits_reinvested": "non", "social_utility": ["developpement_durable"]})
+    response = post_step(
+        client, token, 3, {**ESS, "ess_profits_reinvested": "non", "social_utility": ["developpement_durable"]}
+    )
     assert response.status_code == 200
     errors = " ".join(field_errors(response))
     assert "loi n° 2014-856, article 1" in errors and "ne suffisent pas seuls" in errors
@@ -283,6 +302,7 @@ def test_ess_step_only_for_types_concerned(client):
 
 
 # --- step 4: posts -----------------------------------------------------------------------------------------
+
 
 def test_posts_add_and_remove_without_javascript(client):
     token = start(client)
@@ -338,7 +358,9 @@ def test_tutor_birth_date_and_place_are_kept_and_shown(client):
     born = {"poste0-tuteur0-birth_date": "1980-03-14", "poste0-tuteur0-birth_place": "Bordeaux"}
     future = post_step(client, token, 3, {**POST, **born, "poste0-tuteur0-birth_date": "2999-01-01"})
     assert future.status_code == 200
-    assert "Indiquez une date de naissance passée, au format jj/mm/aaaa, par exemple 14/03/1980." in field_errors(future)
+    assert "Indiquez une date de naissance passée, au format jj/mm/aaaa, par exemple 14/03/1980." in field_errors(
+        future
+    )
     assert 'value="Bordeaux"' in future.get_data(as_text=True)  # nothing typed is lost
     assert post_step(client, token, 3, {**POST, **born}).status_code == 302
     post = application(token).posts[0]
@@ -346,7 +368,9 @@ def test_tutor_birth_date_and_place_are_kept_and_shown(client):
     assert post.tutor_lines() == ["Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux"]
     page = client.get(step_url(token, 3)).get_data(as_text=True)
     assert 'value="1980-03-14"' in page and "Date de naissance du tuteur" in page
-    typed = post_step(client, token, 3, {**POST, **born, "poste0-tuteur0-birth_date": "02/06/1975"}, retour="verification")
+    typed = post_step(
+        client, token, 3, {**POST, **born, "poste0-tuteur0-birth_date": "02/06/1975"}, retour="verification"
+    )
     assert typed.status_code == 302  # typed as written in France, where the browser has no date picker
     assert application(token).posts[0].tutors[0]["birth_date"] == "1975-06-02"
 
@@ -362,10 +386,14 @@ def test_edit_posts_pure():
     # The last post and the last tutor cannot be removed.
     single = services.edit_posts(MultiDict(POST), "supprimer_poste-0")
     assert services.posts_from_formdata(single)[0]["title"] == "Entretien des espaces verts"
-    assert len(services.posts_from_formdata(services.edit_posts(MultiDict(POST), "supprimer_tuteur-0-0"))[0]["tutors"]) == 1
+    assert (
+        len(services.posts_from_formdata(services.edit_posts(MultiDict(POST), "supprimer_tuteur-0-0"))[0]["tutors"])
+        == 1
+    )
 
 
 # --- step 5: documents ----------------------------------------------------------------------------------------
+
 
 def _to_documents(client):
     token = start(client)
@@ -385,7 +413,9 @@ def test_documents_page_lists_requirements_with_formats(client):
 
 def test_upload_recognised_by_content(client, app):
     token = _to_documents(client)
-    response = upload(client, token, 4, {"statuts": ("statuts.pdf", PDF), "bureau": ("photo-bureau.pdf", PNG)}, action="televerser")
+    response = upload(
+        client, token, 4, {"statuts": ("statuts.pdf", PDF), "bureau": ("photo-bureau.pdf", PNG)}, action="televerser"
+    )
     assert response.status_code == 302
     documents = {d.kind: d for d in application(token).documents}
     assert documents["statuts"].content_type == "application/pdf"
@@ -453,6 +483,7 @@ def test_delete_and_download_document(client, app):
 
 # --- review, resume, expiry ---------------------------------------------------------------------------------
 
+
 def test_review_modify_link_returns_to_review(client):
     token = start(client)
     complete_association(client, token)
@@ -508,6 +539,7 @@ def test_saving_extends_the_draft(client):
 
 
 # --- submission -----------------------------------------------------------------------------------------------
+
 
 def test_declaration_required(client):
     token = start(client)
@@ -592,8 +624,13 @@ def test_submit_service_twice_returns_the_same(app, client):
 
 def test_public_body_skips_documents(client):
     token = start(client)
-    data = {**STRUCTURE, "structure_type": "personne_publique", "structure_name": "Mairie de Bordeaux",
-            "siret": "21330063500017", "rna": ""}
+    data = {
+        **STRUCTURE,
+        "structure_type": "personne_publique",
+        "structure_name": "Mairie de Bordeaux",
+        "siret": "21330063500017",
+        "rna": "",
+    }
     assert post_step(client, token, 1, data).status_code == 302
     assert "Étape 2 sur 5" in client.get(step_url(token, 2)).get_data(as_text=True)
     post_step(client, token, 2, CONTACT)
@@ -606,6 +643,7 @@ def test_public_body_skips_documents(client):
 
 
 # --- jobs ----------------------------------------------------------------------------------------------------
+
 
 def test_draft_reminder_job_once(client, app):
     from app.applications.jobs import send_draft_reminders
@@ -673,7 +711,9 @@ def test_concurrent_submits_create_one_application(app, client):
     for thread in threads:
         thread.join(timeout=30)
     assert codes == [302, 302]
-    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="application.submitted")) == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="application.submitted")) == 1
+    )
     assert [e.kind for e in application(token).events].count("submitted") == 1
 
 
@@ -681,7 +721,9 @@ def test_documents_of_a_former_type_can_be_removed(client):
     token = _to_documents(client)
     upload(client, token, 4, {"declaration_jo": ("jo.pdf", PDF)}, action="televerser")
     # The structure becomes a private body with a public-service mission: other documents are required.
-    post_step(client, token, 1, {**STRUCTURE, "structure_type": "personne_privee_service_public", "siret": "73282932000074"})
+    post_step(
+        client, token, 1, {**STRUCTURE, "structure_type": "personne_privee_service_public", "siret": "73282932000074"}
+    )
     text = client.get(step_url(token, 4)).get_data(as_text=True)
     assert "Justificatif du numéro SIREN" in text
     assert "Autres fichiers envoyés" in text and "jo.pdf" in text

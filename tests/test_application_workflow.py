@@ -1,4 +1,5 @@
 """The review workflow as data: every allowed transition, every forbidden one, reasons."""
+
 from __future__ import annotations
 
 import itertools
@@ -71,9 +72,16 @@ def test_reopening_is_traced_as_its_own_event_kind():
 
 @pytest.mark.parametrize(
     "status,action",
-    [(S.SUBMITTED, "approve"), (S.IN_REVIEW, "approve"), (S.APPROVED, "refuse"), (S.DRAFT, "take"),
-     (S.IN_REVIEW, "take"), (S.SUBMITTED, "reopen"), (S.WAITING_APPLICANT, "send_for_decision"),
-     (S.SUBMITTED, "nimporte-quoi")],
+    [
+        (S.SUBMITTED, "approve"),
+        (S.IN_REVIEW, "approve"),
+        (S.APPROVED, "refuse"),
+        (S.DRAFT, "take"),
+        (S.IN_REVIEW, "take"),
+        (S.SUBMITTED, "reopen"),
+        (S.WAITING_APPLICANT, "send_for_decision"),
+        (S.SUBMITTED, "nimporte-quoi"),
+    ],
 )
 def test_forbidden_actions_raise(status, action):
     with pytest.raises(TransitionNotAllowed) as error:

@@ -1,5 +1,6 @@
 """Back-office accounts: login, throttling, logout, idle expiry, reset and invitation links, TOTP,
 « Mon compte » and the administrators' « Comptes » screens."""
+
 from __future__ import annotations
 
 import html
@@ -75,7 +76,10 @@ def test_authenticate_locks_the_account_after_max_failures(db):
         services.authenticate("a@justice.fr", DEFAULT_PASSWORD, "10.0.0.2", **settings)
     # 16 minutes later the lock has expired
     later = utcnow() + timedelta(minutes=16)
-    assert services.authenticate("A@justice.fr ", DEFAULT_PASSWORD, "10.0.0.2", now=later, **settings).email == "a@justice.fr"
+    assert (
+        services.authenticate("A@justice.fr ", DEFAULT_PASSWORD, "10.0.0.2", now=later, **settings).email
+        == "a@justice.fr"
+    )
 
 
 def test_token_dies_once_the_password_changes(app, db):
@@ -102,7 +106,15 @@ def test_totp_code_works_once(db):
 
 def test_safe_next_accepts_only_local_paths():
     assert safe_next("/espace-referent/candidatures?page=2") == "/espace-referent/candidatures?page=2"
-    for bad in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "", None, "/a\nb"):
+    for bad in (
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "",
+        None,
+        "/a\nb",
+    ):
         assert safe_next(bad) is None, bad
 
 
@@ -166,8 +178,12 @@ def test_throttling_per_account(app, client, db):
     make_referent(email="a@justice.fr")
     db.session.commit()
     for i in range(3):
-        client.post(LOGIN, data={"email": "a@justice.fr", "password": "mauvais"}, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
-    response = client.post(LOGIN, data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        client.post(
+            LOGIN, data={"email": "a@justice.fr", "password": "mauvais"}, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}
+        )
+    response = client.post(
+        LOGIN, data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
     assert response.status_code == 429
     assert "Trop de tentatives de connexion" in text(response)
     assert client.get(DASHBOARD).status_code == 302  # not logged in
@@ -186,10 +202,16 @@ def test_throttling_per_ip_across_accounts(app, client, db):
     attacker = {"REMOTE_ADDR": "192.0.2.7"}
     for i in range(4):
         client.post(LOGIN, data={"email": f"essai{i}@justice.fr", "password": "x"}, environ_base=attacker)
-    blocked = client.post(LOGIN, data={"email": "victime@justice.fr", "password": DEFAULT_PASSWORD}, environ_base=attacker)
+    blocked = client.post(
+        LOGIN, data={"email": "victime@justice.fr", "password": DEFAULT_PASSWORD}, environ_base=attacker
+    )
     assert blocked.status_code == 429
     # the same account from another address still works
-    ok = client.post(LOGIN, data={"email": "victime@justice.fr", "password": DEFAULT_PASSWORD}, environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    ok = client.post(
+        LOGIN,
+        data={"email": "victime@justice.fr", "password": DEFAULT_PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.1"},
+    )
     assert ok.status_code == 302
 
 
@@ -199,13 +221,19 @@ def test_next_is_kept_but_only_local(client, db):
     response = client.get("/espace-referent/mon-compte")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/espace-referent/connexion?next=/espace-referent/mon-compte")
-    response = client.post(LOGIN + "?next=/espace-referent/mon-compte", data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD})
+    response = client.post(
+        LOGIN + "?next=/espace-referent/mon-compte", data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD}
+    )
     assert response.headers["Location"] == "/espace-referent/mon-compte"
     client.post("/espace-referent/deconnexion")
-    response = client.post(LOGIN + "?next=https://evil.example/", data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD})
+    response = client.post(
+        LOGIN + "?next=https://evil.example/", data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD}
+    )
     assert response.headers["Location"] == DASHBOARD
     client.post("/espace-referent/deconnexion")
-    response = client.post(LOGIN + "?next=//evil.example/", data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD})
+    response = client.post(
+        LOGIN + "?next=//evil.example/", data={"email": "a@justice.fr", "password": DEFAULT_PASSWORD}
+    )
     assert response.headers["Location"] == DASHBOARD
 
 
@@ -272,7 +300,9 @@ def test_password_change_elsewhere_ends_the_session(client, auth, db):
 def test_reset_flow(client, db):
     make_referent(email="a@justice.fr")
     db.session.commit()
-    response = client.post("/espace-referent/mot-de-passe-oublie", data={"email": "a@justice.fr"}, follow_redirects=True)
+    response = client.post(
+        "/espace-referent/mot-de-passe-oublie", data={"email": "a@justice.fr"}, follow_redirects=True
+    )
     assert "Si un compte actif correspond à cette adresse" in text(response)
     [mail] = outbox(db, "a@justice.fr")
     assert mail.body_html and "Choisir un nouveau mot de passe" in mail.body_html
@@ -287,7 +317,10 @@ def test_reset_flow(client, db):
     assert done.status_code == 302 and done.headers["Location"] == LOGIN
     assert client.post(LOGIN, data={"email": "a@justice.fr", "password": NEW_PASSWORD}).status_code == 302
     notice = outbox(db, "a@justice.fr")[-1]
-    assert "votre mot de passe a été changé" in notice.body_text and "/espace-referent/mot-de-passe-oublie" in notice.body_text
+    assert (
+        "votre mot de passe a été changé" in notice.body_text
+        and "/espace-referent/mot-de-passe-oublie" in notice.body_text
+    )
     # the link is single-use
     client.post("/espace-referent/deconnexion")
     used = client.get(url)
@@ -313,8 +346,9 @@ def test_reset_invalid_email_is_a_french_error(client):
 
 
 def test_expired_reset_link(app, client, db, monkeypatch):
-    import itsdangerous.timed
     from types import SimpleNamespace
+
+    import itsdangerous.timed
 
     referent = make_referent()
     db.session.commit()
@@ -398,7 +432,9 @@ def test_totp_required_forces_enrolment(app, client, auth, db):
     client.post("/espace-referent/mon-compte/double-authentification", data={"code": pyotp.TOTP(secret).now()})
     assert client.get(DASHBOARD).status_code == 200
     # and it cannot be switched off
-    response = client.post("/espace-referent/mon-compte/double-authentification/desactiver", data={"totp-password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/espace-referent/mon-compte/double-authentification/desactiver", data={"totp-password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(sa.select(Referent.totp_secret)) == secret
@@ -439,14 +475,32 @@ def test_change_password(client, auth, db):
     db.session.commit()
     auth.login_as(referent)
     url = "/espace-referent/mon-compte/mot-de-passe"
-    wrong = client.post(url, data={"password-current_password": "mauvais", "password-password": NEW_PASSWORD, "password-confirm": NEW_PASSWORD})
+    wrong = client.post(
+        url,
+        data={
+            "password-current_password": "mauvais",
+            "password-password": NEW_PASSWORD,
+            "password-confirm": NEW_PASSWORD,
+        },
+    )
     html = text(wrong)
-    assert wrong.status_code == 200 and "Le mot de passe actuel est incorrect." in html and "<title>Erreur : Mon compte" in html
+    assert (
+        wrong.status_code == 200
+        and "Le mot de passe actuel est incorrect." in html
+        and "<title>Erreur : Mon compte" in html
+    )
     # The other forms of the page still show the saved settings (the notifications box came back unticked,
     # and « Enregistrer ce choix » would then have turned the notifications off).
     [box] = re.findall(r'<input[^>]*id="notifications-notify_new_applications"[^>]*>', html)
     assert "checked" in box
-    ok = client.post(url, data={"password-current_password": DEFAULT_PASSWORD, "password-password": NEW_PASSWORD, "password-confirm": NEW_PASSWORD})
+    ok = client.post(
+        url,
+        data={
+            "password-current_password": DEFAULT_PASSWORD,
+            "password-password": NEW_PASSWORD,
+            "password-confirm": NEW_PASSWORD,
+        },
+    )
     assert ok.status_code == 302
     assert client.get(DASHBOARD).status_code == 200  # this session goes on
     [notice] = outbox(db, "a@justice.fr")
@@ -562,7 +616,10 @@ def test_demo_accounts_log_in(client, db):
 
     lines = load_demo_accounts()
     db.session.commit()
-    assert any("Référent Gironde/Dordogne : referent.tig.33@justice.fr / mot de passe demo-referent-33" in line for line in lines)
+    assert any(
+        "Référent Gironde/Dordogne : referent.tig.33@justice.fr / mot de passe demo-referent-33" in line
+        for line in lines
+    )
     for email, _name, _deps, _admin, password, _label in DEMO_ACCOUNTS:
         assert client.post(LOGIN, data={"email": email, "password": password}).status_code == 302
         client.post("/espace-referent/deconnexion")
@@ -583,11 +640,11 @@ def test_accounts_list_query_count_does_not_grow_with_accounts(client, auth, db)
         return count_queries(client, db, url)
 
     auth.login_as(make_referent(is_admin=True, departements=()))
-    for i in range(3):
+    for _i in range(3):
         make_referent(departements=("33", "24"), password=None)
     db.session.commit()
     few = count("/espace-referent/comptes")
-    for i in range(20):
+    for _i in range(20):
         make_referent(departements=("59", "62"), totp_secret="A" * 32, password=None)
     db.session.commit()
     assert count("/espace-referent/comptes") == few
@@ -617,7 +674,12 @@ def test_purge_jobs(app, db):
     from app.auth.models import RevokedSession
 
     old = utcnow() - timedelta(days=2)
-    db.session.add_all([LoginAttempt(email="a@justice.fr", ip_address="x", created_at=old), LoginAttempt(email="b@justice.fr", ip_address="x")])
+    db.session.add_all(
+        [
+            LoginAttempt(email="a@justice.fr", ip_address="x", created_at=old),
+            LoginAttempt(email="b@justice.fr", ip_address="x"),
+        ]
+    )
     db.session.add_all([RevokedSession(session_id="vieille", revoked_at=old), RevokedSession(session_id="recente")])
     db.session.flush()
     assert purge_old_login_attempts() == 1 and purge_old_revoked_sessions() == 1

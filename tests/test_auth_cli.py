@@ -1,4 +1,5 @@
 """``flask referents …`` commands."""
+
 import sqlalchemy as sa
 
 from app.auth.models import Referent
@@ -12,7 +13,18 @@ def _get(email):
 
 
 def test_create_with_invitation_link(runner):
-    result = runner.invoke(args=["referents", "create", "--email", "Referent.TIG.24@justice.fr", "--name", "Dordogne", "--departements", "33, 24"])
+    result = runner.invoke(
+        args=[
+            "referents",
+            "create",
+            "--email",
+            "Referent.TIG.24@justice.fr",
+            "--name",
+            "Dordogne",
+            "--departements",
+            "33, 24",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Compte créé : referent.tig.24@justice.fr (référent, départements : 33, 24)." in result.output
     assert "http://127.0.0.1:5000/espace-referent/activer-mon-compte/" in result.output
@@ -31,13 +43,23 @@ def test_create_admin_with_prompted_password(runner):
 
 
 def test_create_refuses_bad_input(runner):
-    assert "département(s) inconnu(s) : 99" in runner.invoke(args=["referents", "create", "--email", "a@justice.fr", "--name", "A", "--departements", "99"]).output
+    assert (
+        "département(s) inconnu(s) : 99"
+        in runner.invoke(
+            args=["referents", "create", "--email", "a@justice.fr", "--name", "A", "--departements", "99"]
+        ).output
+    )
     result = runner.invoke(args=["referents", "create", "--email", "a@justice.fr", "--name", "A"])
     assert result.exit_code != 0 and "au moins un département" in result.output
-    result = runner.invoke(args=["referents", "create", "--email", "a@justice.fr", "--name", "A", "--departements", "59", "--password"], input="court\ncourt\n")
+    result = runner.invoke(
+        args=["referents", "create", "--email", "a@justice.fr", "--name", "A", "--departements", "59", "--password"],
+        input="court\ncourt\n",
+    )
     assert result.exit_code != 0 and "au moins 12 caractères" in result.output
     runner.invoke(args=["referents", "create", "--email", "b@justice.fr", "--name", "B", "--departements", "59"])
-    result = runner.invoke(args=["referents", "create", "--email", "B@justice.fr", "--name", "B", "--departements", "59"])
+    result = runner.invoke(
+        args=["referents", "create", "--email", "B@justice.fr", "--name", "B", "--departements", "59"]
+    )
     assert result.exit_code != 0 and "Un compte existe déjà" in result.output
 
 
@@ -50,5 +72,7 @@ def test_list_deactivate_activate(runner):
     assert "désactivé" in runner.invoke(args=["referents", "list"]).output
     assert runner.invoke(args=["referents", "activate", "a@justice.fr"]).exit_code == 0
     assert _get("a@justice.fr").is_active is True
-    assert "/espace-referent/activer-mon-compte/" in runner.invoke(args=["referents", "reset-link", "a@justice.fr"]).output
+    assert (
+        "/espace-referent/activer-mon-compte/" in runner.invoke(args=["referents", "reset-link", "a@justice.fr"]).output
+    )
     assert runner.invoke(args=["referents", "deactivate", "inconnu@justice.fr"]).exit_code != 0

@@ -6,6 +6,7 @@ are covered without editing this file.
 - every view marked ``@admin_required`` answers 403 to a référent and not 403 to an administrator;
 - the access helpers restrict queries and single rows to the référent's départements (404 outside).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -58,7 +59,10 @@ def test_admin_routes_refuse_a_referent_and_admit_an_admin(app, client, auth, db
         for rule, method, url in backoffice_routes(app)
         if getattr(app.view_functions[rule.endpoint], "admin_only", False)
     ]
-    assert {rule.endpoint for rule, _m, _u in admin_routes} >= {"backoffice.accounts_list", "backoffice.accounts_invite"}
+    assert {rule.endpoint for rule, _m, _u in admin_routes} >= {
+        "backoffice.accounts_list",
+        "backoffice.accounts_invite",
+    }
     referent = make_referent(departements=("33",))
     admin = make_referent(is_admin=True, departements=())
     auth.login_as(referent)
@@ -97,7 +101,11 @@ def two_departements(app, db):
 
 def _visible(db, referent):
     g.referent = referent
-    return set(db.session.scalars(sa.select(Application.departement_code).where(access.scope_filter(Application.departement_code))))
+    return set(
+        db.session.scalars(
+            sa.select(Application.departement_code).where(access.scope_filter(Application.departement_code))
+        )
+    )
 
 
 def test_scope_filter(app, db, two_departements):

@@ -1,4 +1,5 @@
 """Référents' review of applications: services, queue, detail, actions, documents, exports, scope."""
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,10 @@ from app.applications.models import (
     ApplicationEvent,
     ApplicationMessage,
     ApplicationNote,
-    ApplicationStatus as S,
     DocumentSource,
+)
+from app.applications.models import (
+    ApplicationStatus as S,
 )
 from app.applications.queue import QueueFilters, page_window, tab_counts
 from app.applications.workflow import TransitionNotAllowed
@@ -60,6 +63,7 @@ def reload(db, application):
 
 
 # --- services --------------------------------------------------------------------------------------
+
 
 def test_take_assigns_moves_to_review_traces_and_mails(db, people):
     alice = people[0]
@@ -119,7 +123,11 @@ def test_refusal_and_reopening_are_traced_with_their_reasons(db, people):
     assert application.status is S.IN_REVIEW
     assert application.decided_at is None and application.decision_reason is None
     [reopened] = events(db, application, "reopened")
-    assert (reopened.from_status, reopened.to_status, reopened.detail) == (S.REFUSED, S.IN_REVIEW, "Nouveau tuteur désigné.")
+    assert (reopened.from_status, reopened.to_status, reopened.detail) == (
+        S.REFUSED,
+        S.IN_REVIEW,
+        "Nouveau tuteur désigné.",
+    )
     assert len(mails(db, application)) == 2
 
 
@@ -164,6 +172,7 @@ def test_message_and_note(db, people):
 
 # --- queue (service) --------------------------------------------------------------------------------
 
+
 def _scope(codes):
     return Application.departement_code.in_(codes) if codes is not None else sa.true()
 
@@ -191,6 +200,7 @@ def test_page_window():
 
 # --- routes: access and scope -------------------------------------------------------------------------
 
+
 def test_queue_needs_login(client, db):
     response = client.get(BASE)
     assert response.status_code == 302
@@ -200,10 +210,17 @@ def test_queue_needs_login(client, db):
 def test_every_route_is_scoped(client, db, auth, people):
     alice, bruno, admin = people
     application = make_application("33", status=S.SENT_FOR_DECISION)
-    approved = make_application("33", status=S.APPROVED, decided_at=datetime(2026, 1, 5), decided_by_id=alice.id, decision_reason="ok")
+    approved = make_application(
+        "33", status=S.APPROVED, decided_at=datetime(2026, 1, 5), decided_by_id=alice.id, decision_reason="ok"
+    )
     document = ApplicationDocument(
-        application=application, kind="statuts", original_filename="statuts.pdf", stored_name="abc123.pdf",
-        content_type="application/pdf", size_bytes=10, sha256="0" * 64,
+        application=application,
+        kind="statuts",
+        original_filename="statuts.pdf",
+        stored_name="abc123.pdf",
+        content_type="application/pdf",
+        size_bytes=10,
+        sha256="0" * 64,
     )
     db.session.add(document)
     db.session.flush()
@@ -247,19 +264,31 @@ def test_drafts_are_not_reachable(client, db, auth, people):
 
 # --- routes: queue -----------------------------------------------------------------------------------
 
+
 def test_queue_tabs_filters_search_and_sort(client, db, auth, people):
     alice = people[0]
-    zebre = make_application("33", structure_name="Zèbre solidaire", siret="73282932000074", rna=None,
-                             structure_type=StructureType.COOPERATIVE, submitted_at=datetime(2026, 3, 10, 10))
+    zebre = make_application(
+        "33",
+        structure_name="Zèbre solidaire",
+        siret="73282932000074",
+        rna=None,
+        structure_type=StructureType.COOPERATIVE,
+        submitted_at=datetime(2026, 3, 10, 10),
+    )
     abeille = make_application("33", structure_name="Abeilles du quartier", submitted_at=datetime(2026, 2, 1, 10))
-    suivie = make_application("33", structure_name="Maison des jeunes", status=S.IN_REVIEW,
-                              assigned_referent_id=alice.id, submitted_at=datetime(2026, 1, 15, 10))
+    suivie = make_application(
+        "33",
+        structure_name="Maison des jeunes",
+        status=S.IN_REVIEW,
+        assigned_referent_id=alice.id,
+        submitted_at=datetime(2026, 1, 15, 10),
+    )
     nord = make_application("59", structure_name="Association du Nord")
     auth.login_as(alice)
 
     page = client.get(BASE).get_data(as_text=True)
-    assert "Nouvelles&nbsp;<span class=\"bo-tabs__count\">(2)</span>" in page
-    assert "Suivies par moi&nbsp;<span class=\"bo-tabs__count\">(1)</span>" in page
+    assert 'Nouvelles&nbsp;<span class="bo-tabs__count">(2)</span>' in page
+    assert 'Suivies par moi&nbsp;<span class="bo-tabs__count">(1)</span>' in page
     assert "Zèbre solidaire" in page and "Abeilles du quartier" in page and "Maison des jeunes" not in page
     assert "Association du Nord" not in page
     assert page.index("Zèbre solidaire") < page.index("Abeilles du quartier")  # most recent first
@@ -308,7 +337,9 @@ def test_queue_invalid_filter_rerenders_with_french_errors(client, db, auth, peo
 
 def test_queue_pagination(client, db, auth, people):
     for index in range(30):
-        make_application("33", structure_name=f"Structure {index:02d}", submitted_at=datetime(2026, 1, 1) + timedelta(hours=index))
+        make_application(
+            "33", structure_name=f"Structure {index:02d}", submitted_at=datetime(2026, 1, 1) + timedelta(hours=index)
+        )
     auth.login_as(people[0])
     first = client.get(BASE).get_data(as_text=True)
     assert "page 1 sur 2" in first
@@ -360,21 +391,40 @@ def test_queue_query_count_does_not_grow_with_rows(app, client, db, auth, people
 
 # --- routes: detail and actions -----------------------------------------------------------------------
 
+
 def test_detail_shows_answers_posts_tutors_documents_history(client, db, auth, people):
     alice = people[0]
     application = make_application("33", structure_name="Les Jardins partagés", status=S.IN_REVIEW, posts=2)
-    db.session.add(ApplicationDocument(
-        application=application, kind="statuts", original_filename="statuts signés.pdf", stored_name="f00.pdf",
-        content_type="application/pdf", size_bytes=2048, sha256="0" * 64,
-    ))
+    db.session.add(
+        ApplicationDocument(
+            application=application,
+            kind="statuts",
+            original_filename="statuts signés.pdf",
+            stored_name="f00.pdf",
+            content_type="application/pdf",
+            size_bytes=2048,
+            sha256="0" * 64,
+        )
+    )
     review.add_note(application, alice, "Note privée pour les collègues")
     auth.login_as(alice)
     text = client.get(f"{BASE}/{application.id}").get_data(as_text=True)
-    for expected in ("Les Jardins partagés", application.reference, "Camille Martin", "Présidente",
-                     "Entretien des espaces verts 1", "Entretien des espaces verts 2", "Paul Durand, Jardinier",
-                     "Statuts à jour : statuts signés.pdf", "Note privée pour les collègues", "Alice Gironde",
-                     "Demander des compléments", "Transmettre pour avis et décision", "Classer sans suite",
-                     "Gironde"):
+    for expected in (
+        "Les Jardins partagés",
+        application.reference,
+        "Camille Martin",
+        "Présidente",
+        "Entretien des espaces verts 1",
+        "Entretien des espaces verts 2",
+        "Paul Durand, Jardinier",
+        "Statuts à jour : statuts signés.pdf",
+        "Note privée pour les collègues",
+        "Alice Gironde",
+        "Demander des compléments",
+        "Transmettre pour avis et décision",
+        "Classer sans suite",
+        "Gironde",
+    ):
         assert expected in text, expected
     assert text.count("<h1") == 1
     ids = re.findall(r' id="([^"]+)"', text)
@@ -404,8 +454,11 @@ def test_full_review_by_routes(client, db, auth, people):
     assert response.status_code == 200
     assert "Cochez au moins une pièce" in response.get_data(as_text=True)
     assert "<title>Erreur : " in response.get_data(as_text=True)
-    response = client.post(f"{url}/complements", data={"documents": ["statuts"], "other_items": "Horaires du poste\n"},
-                           follow_redirects=True)
+    response = client.post(
+        f"{url}/complements",
+        data={"documents": ["statuts"], "other_items": "Horaires du poste\n"},
+        follow_redirects=True,
+    )
     assert "en attente de sa réponse" in response.get_data(as_text=True)
     application = reload(db, application)
     assert application.status is S.WAITING_APPLICANT
@@ -416,11 +469,16 @@ def test_full_review_by_routes(client, db, auth, people):
     assert reload(db, application).status is S.IN_REVIEW
 
     # Message with an attachment (stored under a random name, linked to the message).
-    response = client.post(f"{url}/messages", data={"body": "Voici le modèle de fiche horaire.",
-                                                    "attachments": [(io.BytesIO(PNG), "fiche.png")]},
-                           content_type="multipart/form-data", follow_redirects=True)
+    response = client.post(
+        f"{url}/messages",
+        data={"body": "Voici le modèle de fiche horaire.", "attachments": [(io.BytesIO(PNG), "fiche.png")]},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "Votre message est envoyé" in response.get_data(as_text=True)
-    document = db.session.scalars(sa.select(ApplicationDocument).where(ApplicationDocument.application_id == application.id)).one()
+    document = db.session.scalars(
+        sa.select(ApplicationDocument).where(ApplicationDocument.application_id == application.id)
+    ).one()
     assert document.source is DocumentSource.REFERENT and document.kind == "piece_jointe"
     assert document.original_filename == "fiche.png" and document.stored_name != "fiche.png"
     assert "fiche.png" in mails(db, application)[-1].body_text
@@ -428,8 +486,11 @@ def test_full_review_by_routes(client, db, auth, people):
     # Empty message and refused file: 200 with errors, nothing saved.
     response = client.post(f"{url}/messages", data={"body": ""})
     assert response.status_code == 200 and "Écrivez le message" in response.get_data(as_text=True)
-    response = client.post(f"{url}/messages", data={"body": "Texte", "attachments": [(io.BytesIO(b"MZ not a pdf"), "virus.exe")]},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"{url}/messages",
+        data={"body": "Texte", "attachments": [(io.BytesIO(b"MZ not a pdf"), "virus.exe")]},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200
     assert "pas au format PDF, JPEG ou PNG" in response.get_data(as_text=True)
     assert "Texte" in response.get_data(as_text=True)  # nothing typed is lost
@@ -455,7 +516,9 @@ def test_full_review_by_routes(client, db, auth, people):
 
     # A forbidden action is refused with a message.
     response = client.post(f"{url}/actions/refuse", data={"reason": "x"}, follow_redirects=True)
-    assert "Action « Refuser » impossible : la candidature est au statut « Habilitée »" in response.get_data(as_text=True)
+    assert "Action « Refuser » impossible : la candidature est au statut « Habilitée »" in response.get_data(
+        as_text=True
+    )
     assert reload(db, application).status is S.APPROVED
 
     client.post(f"{url}/actions/reopen", data={"reason": "Erreur sur un poste."})
@@ -463,8 +526,16 @@ def test_full_review_by_routes(client, db, auth, people):
     assert application.status is S.IN_REVIEW
     assert client.get(f"{url}/attestation.pdf").status_code == 404
     kinds = [e.kind for e in events(db, application)]
-    assert kinds == ["status_changed", "complements_requested", "status_changed", "message", "note",
-                     "status_changed", "decision", "reopened"]
+    assert kinds == [
+        "status_changed",
+        "complements_requested",
+        "status_changed",
+        "message",
+        "note",
+        "status_changed",
+        "decision",
+        "reopened",
+    ]
     history = client.get(url).get_data(as_text=True)
     assert "Réouverture</strong> : Habilitée → En instruction" in history
     assert "par Alice Gironde" in history
@@ -492,8 +563,13 @@ def test_document_download_only_for_authorised_referents(app, client, db, auth, 
     with open(os.path.join(folder, "0123abcd.pdf"), "wb") as handle:
         handle.write(b"%PDF-1.4 test")
     document = ApplicationDocument(
-        application=application, kind="statuts", original_filename="statuts.pdf", stored_name="0123abcd.pdf",
-        content_type="application/pdf", size_bytes=13, sha256="0" * 64,
+        application=application,
+        kind="statuts",
+        original_filename="statuts.pdf",
+        stored_name="0123abcd.pdf",
+        content_type="application/pdf",
+        size_bytes=13,
+        sha256="0" * 64,
     )
     db.session.add(document)
     db.session.flush()
@@ -515,8 +591,9 @@ def test_document_download_only_for_authorised_referents(app, client, db, auth, 
 
 # --- exports -------------------------------------------------------------------------------------------
 
+
 def test_neutralise():
-    assert neutralise("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert neutralise('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     for dangerous in ("+33", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(dangerous).startswith("'")
     assert neutralise("Association") == "Association"
@@ -579,6 +656,7 @@ def test_follow_an_open_application_by_route(client, db, auth, people):
 
 # --- attestation ---------------------------------------------------------------------------------------
 
+
 def test_attestation_only_for_habilitated_applications(db, people):
     from app.applications.attestation import AttestationUnavailable, attestation_pdf
 
@@ -589,15 +667,30 @@ def test_attestation_only_for_habilitated_applications(db, people):
         attestation_pdf(application)
     application.posts[0].tasks = "Tâches très détaillées. " * 80
     application.posts[0].tutors = [
-        {"first_name": "Zoé", "last_name": "Ngô", "role": "Cheffe d'équipe", "birth_date": "1985-06-02", "birth_place": "Lyon"}
+        {
+            "first_name": "Zoé",
+            "last_name": "Ngô",
+            "role": "Cheffe d'équipe",
+            "birth_date": "1985-06-02",
+            "birth_place": "Lyon",
+        }
     ] * 3
     review.apply_action(application, "approve", alice, "Décision favorable du directeur du SPIP.")
     data = attestation_pdf(application)
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") >= 2  # twelve posts need a second page
     text = " ".join(pdf_text(data).split())
-    for expected in ("Attestation d'habilitation", application.reference, application.structure_name,
-                     "Département : Gironde (33)", "Postes inscrits (12)", "Entretien des espaces verts 12",
-                     "Zoé Ngô, Cheffe d'équipe", "SIRET : 732 829 320 00074", "Observations : Décision favorable du directeur du SPIP.", "pour une durée de cinq ans"):
+    for expected in (
+        "Attestation d'habilitation",
+        application.reference,
+        application.structure_name,
+        "Département : Gironde (33)",
+        "Postes inscrits (12)",
+        "Entretien des espaces verts 12",
+        "Zoé Ngô, Cheffe d'équipe",
+        "SIRET : 732 829 320 00074",
+        "Observations : Décision favorable du directeur du SPIP.",
+        "pour une durée de cinq ans",
+    ):
         assert expected in text, expected
     assert "Lyon" not in text and "1985" not in text  # the tutors' birth stays in the file, not on the attestation
     public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
@@ -627,10 +720,16 @@ def test_queue_flags_applications_whose_last_message_is_from_the_applicant(clien
     alice = people[0]
     answered = make_application("33", structure_name="Réponse reçue", status=S.WAITING_APPLICANT)
     waiting = make_application("33", structure_name="Toujours en attente", status=S.WAITING_APPLICANT)
-    db.session.add_all([
-        ApplicationMessage(application=answered, author=MessageAuthor.REFERENT, referent_id=alice.id, body="Il manque les statuts."),
-        ApplicationMessage(application=waiting, author=MessageAuthor.REFERENT, referent_id=alice.id, body="Il manque les statuts."),
-    ])
+    db.session.add_all(
+        [
+            ApplicationMessage(
+                application=answered, author=MessageAuthor.REFERENT, referent_id=alice.id, body="Il manque les statuts."
+            ),
+            ApplicationMessage(
+                application=waiting, author=MessageAuthor.REFERENT, referent_id=alice.id, body="Il manque les statuts."
+            ),
+        ]
+    )
     db.session.flush()
     db.session.add(ApplicationMessage(application=answered, author=MessageAuthor.APPLICANT, body="Les voici."))
     db.session.flush()

@@ -1,4 +1,5 @@
 """The back-office dashboard: counts per status, stale applications, webinars' fill rate, monthly chart."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,8 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from app.applications import stats
-from app.applications.models import Application, ApplicationStatus as S
+from app.applications.models import Application
+from app.applications.models import ApplicationStatus as S
 from app.formatting import utcnow
 from tests.factories import make_application, make_referent, make_webinar
 
@@ -48,11 +50,20 @@ def test_dashboard_counts_stale_webinars_and_chart_scoped(client, db, auth):
     admin = make_referent(name="Adèle Nationale", departements=(), is_admin=True)
     now = utcnow()
     make_application("33", structure_name="Nouvelle structure")
-    make_application("33", structure_name="Vieille structure", status=S.WAITING_APPLICANT,
-                     submitted_at=now - timedelta(days=40), status_changed_at=now - timedelta(days=20))
-    make_application("33", structure_name="Dossier récent", status=S.IN_REVIEW, status_changed_at=now - timedelta(days=3))
+    make_application(
+        "33",
+        structure_name="Vieille structure",
+        status=S.WAITING_APPLICANT,
+        submitted_at=now - timedelta(days=40),
+        status_changed_at=now - timedelta(days=20),
+    )
+    make_application(
+        "33", structure_name="Dossier récent", status=S.IN_REVIEW, status_changed_at=now - timedelta(days=3)
+    )
     make_application("33", structure_name="Ancien refus", status=S.REFUSED, status_changed_at=now - timedelta(days=60))
-    make_application("59", structure_name="Structure du Nord", status=S.IN_REVIEW, status_changed_at=now - timedelta(days=30))
+    make_application(
+        "59", structure_name="Structure du Nord", status=S.IN_REVIEW, status_changed_at=now - timedelta(days=30)
+    )
     make_application("33", status=S.DRAFT)
     webinar = make_webinar(capacity=20, departements=("33",), title="Accueillir des personnes en TIG en Gironde")
 
@@ -67,7 +78,7 @@ def test_dashboard_counts_stale_webinars_and_chart_scoped(client, db, auth):
     assert tiles["refusee"] == "1" and tiles["habilitee"] == "0"
     assert "brouillon" not in tiles
     # Stale open applications highlighted; final ones and recent ones are not.
-    stale = text[text.index('id="titre-attente"'):text.index('id="titre-webinaires"')]
+    stale = text[text.index('id="titre-attente"') : text.index('id="titre-webinaires"')]
     assert "Vieille structure" in stale and "bo-stale" in stale
     assert "Dossier récent" not in stale and "Ancien refus" not in stale and "Structure du Nord" not in stale
     # Webinars with their fill rate.

@@ -1,8 +1,10 @@
 """``flask backup`` / ``flask restore``: the database and the uploaded files come back together."""
+
 from __future__ import annotations
 
 import json
 import tarfile
+from datetime import UTC
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,7 +37,10 @@ def test_backup_then_restore_brings_back_database_and_uploads(app, db, runner, t
     assert folder.name.startswith("tig-")
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["database"] == db.engine.url.get_backend_name()
-    assert set(manifest["files"]) == {"uploads.tar.gz", "database.sqlite3" if manifest["database"] == "sqlite" else "database.dump"}
+    assert set(manifest["files"]) == {
+        "uploads.tar.gz",
+        "database.sqlite3" if manifest["database"] == "sqlite" else "database.dump",
+    }
     with tarfile.open(folder / "uploads.tar.gz") as archive:
         assert "uploads/candidatures/12/statuts.pdf" in archive.getnames()
 
@@ -99,13 +104,13 @@ def test_uploads_archive_with_path_traversal_is_not_extracted_outside(app, db, r
 
 
 def test_backup_keeps_only_the_most_recent_ones(app, db, runner, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from app.backup import create_backup
 
     root = tmp_path / "sauvegardes"
     for day in (1, 2, 3):
-        create_backup(root, now=datetime(2026, 11, day, 2, 0, tzinfo=timezone.utc))
+        create_backup(root, now=datetime(2026, 11, day, 2, 0, tzinfo=UTC))
     (root / "tig-notes-a-garder").mkdir()  # not a backup: never touched
     result = runner.invoke(args=["backup", "--dest", str(root), "--keep", "2"])
     assert result.exit_code == 0, result.output
@@ -116,11 +121,11 @@ def test_backup_keeps_only_the_most_recent_ones(app, db, runner, tmp_path):
 
 
 def test_keep_zero_keeps_everything(app, db, runner, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from app.backup import create_backup
 
     root = tmp_path / "sauvegardes"
-    create_backup(root, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    create_backup(root, now=datetime(2026, 11, 1, tzinfo=UTC))
     assert runner.invoke(args=["backup", "--dest", str(root), "--keep", "0"]).exit_code == 0
     assert len(list(root.iterdir())) == 2

@@ -1,5 +1,6 @@
 """The test database harness itself (tests/database.py): backend choice, PostgreSQL discovery, and
 a requested PostgreSQL that cannot be had failing the run instead of skipping it."""
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,24 @@ def test_initdb_is_found_outside_path_through_pg_config_or_debian_folders(monkey
 def test_requested_postgresql_that_is_unreachable_fails_the_run():
     env = dict(os.environ, CI="true", TEST_DATABASE_URL=f"postgresql+psycopg://tig@127.0.0.1:{free_port()}/tig")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_public_pages.py", "-q", "-x", "-k", "healthz", "-p", "no:cacheprovider"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/test_public_pages.py",
+            "-q",
+            "-x",
+            "-k",
+            "healthz",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "PostgreSQL demandé mais indisponible" in result.stdout

@@ -2,6 +2,7 @@
 round trip more on a busy site (issue 6 §6 b), and a connection the server cut while it sat in the
 pool is replaced instead of failing the request. PostgreSQL pass of ``make test`` only (SQLite opens
 a file: there is no server to lose)."""
+
 from __future__ import annotations
 
 import pytest
@@ -73,13 +74,17 @@ def test_the_registration_page_reads_outside_a_transaction(app, test_database, t
     with site.app_context():
         webinar = make_webinar(capacity=1)
         db.session.commit()
-        tokens = [services.register(webinar.id, make_registration_data(email=f"p{i}@example.org")).token
-                  for i in range(2)]
+        tokens = [
+            services.register(webinar.id, make_registration_data(email=f"p{i}@example.org")).token for i in range(2)
+        ]
         db.session.commit()
         db.session.remove()
         seen = []
-        sa.event.listen(db.engine, "before_cursor_execute",
-                        lambda conn, *_: seen.append(conn.get_execution_options().get("isolation_level")))
+        sa.event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda conn, *_: seen.append(conn.get_execution_options().get("isolation_level")),
+        )
     response = site.test_client().get(f"/inscription/{tokens[1]}")
     assert response.status_code == 200 and "en position 1" in response.get_data(as_text=True)
     assert seen == ["AUTOCOMMIT"]

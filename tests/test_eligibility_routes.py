@@ -1,4 +1,5 @@
 """Routes of the eligibility checker: questionnaire, result, errors, prefill, regime by config."""
+
 from __future__ import annotations
 
 import re
@@ -61,14 +62,20 @@ def test_questionnaire(client):
 
 
 def test_eligible_ess_structure(client):
-    response, html = get(client, "/eligibilite/resultat", structure_type="cooperative", departement="33", minors="oui", **ESS_OK)
+    response, html = get(
+        client, "/eligibilite/resultat", structure_type="cooperative", departement="33", minors="oui", **ESS_OK
+    )
     assert title(html).startswith("Résultat du test d'éligibilité")
     assert html.count("<h1") == 1
     page = text(html)
     assert "Votre structure peut accueillir des personnes en TIG" in page
     assert "Expérimentation : habilitation de la structure, puis inscription des postes" in page
-    for reference in ("Loi n° 2019-222 du 23 mars 2019, art. 71", "Arrêté du 20 janvier 2020",
-                      "Loi n° 2014-856 du 31 juillet 2014, art. 1", "Loi n° 2014-856 du 31 juillet 2014, art. 2"):
+    for reference in (
+        "Loi n° 2019-222 du 23 mars 2019, art. 71",
+        "Arrêté du 20 janvier 2020",
+        "Loi n° 2014-856 du 31 juillet 2014, art. 1",
+        "Loi n° 2014-856 du 31 juillet 2014, art. 2",
+    ):
         assert reference in page
     assert "Statuts à jour" in page and "Derniers comptes annuels et bilan" in page
     assert "PDF, JPEG ou PNG" in page and "10 Mo" in page
@@ -116,8 +123,14 @@ def test_association_in_moselle(client):
 
 
 def test_ess_answers_ignored_for_other_types(client):
-    _, html = get(client, "/eligibilite/resultat", structure_type="association", departement="33",
-                  ess_non_profit_purpose="n'importe quoi", social_utility="inconnu")
+    _, html = get(
+        client,
+        "/eligibilite/resultat",
+        structure_type="association",
+        departement="33",
+        ess_non_profit_purpose="n'importe quoi",
+        social_utility="inconnu",
+    )
     assert "Votre structure peut accueillir des personnes en TIG" in text(html)
     assert "ess_non_profit_purpose" not in link(html, "Déposer une candidature")
 
@@ -143,9 +156,13 @@ def test_unknown_departement_keeps_the_other_answers(client):
 
 
 def test_ess_questions_required_for_ess_types(client):
-    _, html = get(client, "/eligibilite/resultat", structure_type="fondation", departement="33", ess_non_profit_purpose="oui")
+    _, html = get(
+        client, "/eligibilite/resultat", structure_type="fondation", departement="33", ess_non_profit_purpose="oui"
+    )
     assert "Le formulaire contient 2 erreurs" in html
-    assert html.count("Répondez à cette question : elle est obligatoire pour les coopératives") == 2 * 2  # field + summary
+    assert (
+        html.count("Répondez à cette question : elle est obligatoire pour les coopératives") == 2 * 2
+    )  # field + summary
     assert checked_values(html, "ess_non_profit_purpose") == ["oui"]
 
 
@@ -153,10 +170,21 @@ def test_ess_questions_required_for_ess_types(client):
     "params",
     [
         {"structure_type": "<script>alert(1)</script>", "departement": "33"},
-        {"structure_type": "cooperative", "departement": "33", "ess_non_profit_purpose": "peut-être",
-         "ess_democratic_governance": "oui", "ess_profits_reinvested": "oui"},
-        {"structure_type": "cooperative", "departement": "33", "ess_non_profit_purpose": "oui",
-         "ess_democratic_governance": "oui", "ess_profits_reinvested": "oui", "social_utility": "profit"},
+        {
+            "structure_type": "cooperative",
+            "departement": "33",
+            "ess_non_profit_purpose": "peut-être",
+            "ess_democratic_governance": "oui",
+            "ess_profits_reinvested": "oui",
+        },
+        {
+            "structure_type": "cooperative",
+            "departement": "33",
+            "ess_non_profit_purpose": "oui",
+            "ess_democratic_governance": "oui",
+            "ess_profits_reinvested": "oui",
+            "social_utility": "profit",
+        },
         {"structure_type": "association", "departement": "33", "minors": "42"},
         {"structure_type": "association", "departement": "../../etc/passwd"},
         {"structure_type": "", "departement": "", "social_utility": ["", ","]},
@@ -170,8 +198,14 @@ def test_junk_values_give_french_errors_not_500(client, params):
 
 
 def test_modify_prefills_everything(client):
-    _, result = get(client, "/eligibilite/resultat", structure_type="societe_commerciale_ess", departement="2A",
-                    minors="non", **{**ESS_OK, "ess_profits_reinvested": "non"})
+    _, result = get(
+        client,
+        "/eligibilite/resultat",
+        structure_type="societe_commerciale_ess",
+        departement="2A",
+        minors="non",
+        **{**ESS_OK, "ess_profits_reinvested": "non"},
+    )
     edit = link(result, "Modifier mes réponses")
     assert urlsplit(edit).path == "/eligibilite"
     response = client.get(edit)
@@ -215,15 +249,26 @@ def test_mission_company_under_each_regime(app, client):
 
 
 def test_page_has_no_inline_script_or_style(client):
-    for url in ("/eligibilite", "/eligibilite/resultat?structure_type=association&departement=33", "/eligibilite/resultat"):
+    for url in (
+        "/eligibilite",
+        "/eligibilite/resultat?structure_type=association&departement=33",
+        "/eligibilite/resultat",
+    ):
         html = client.get(url).get_data(as_text=True)
         assert "style=" not in html
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
         assert not re.search(r"\son[a-z]+=", html)
 
 
-FIELDS = ["structure_type", "departement", "ess_non_profit_purpose", "ess_democratic_governance",
-          "ess_profits_reinvested", "social_utility", "minors"]
+FIELDS = [
+    "structure_type",
+    "departement",
+    "ess_non_profit_purpose",
+    "ess_democratic_governance",
+    "ess_profits_reinvested",
+    "social_utility",
+    "minors",
+]
 
 
 def test_any_query_gives_a_page_never_a_500(app):
@@ -231,7 +276,9 @@ def test_any_query_gives_a_page_never_a_500(app):
     from hypothesis import strategies as st
 
     client = app.test_client()
-    values = st.one_of(st.text(max_size=12), st.sampled_from(["oui", "non", "cooperative", "association", "33", "2A", "fragilite"]))
+    values = st.one_of(
+        st.text(max_size=12), st.sampled_from(["oui", "non", "cooperative", "association", "33", "2A", "fragilite"])
+    )
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.lists(st.tuples(st.sampled_from(FIELDS), values), max_size=10))

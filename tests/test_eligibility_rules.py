@@ -3,6 +3,7 @@ regimes; documents per type; the Answers query contract shared with the applicat
 
 The expected outcomes are written out here from domain.md §2, independently of the TOML data.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -35,9 +36,21 @@ LIST_2025 = {IN_BOTH, ONLY_2025}
 
 # ESS answers: all three conditions and a purpose / one condition missing / no social-utility purpose.
 ESS_SCENARIOS = {
-    "ess_ok": dict(ess_non_profit_purpose=True, ess_democratic_governance=True, ess_profits_reinvested=True, social_utility=("fragilite",)),
-    "ess_condition_missing": dict(ess_non_profit_purpose=True, ess_democratic_governance=False, ess_profits_reinvested=True, social_utility=("lien_social",)),
-    "no_purpose": dict(ess_non_profit_purpose=True, ess_democratic_governance=True, ess_profits_reinvested=True, social_utility=()),
+    "ess_ok": dict(
+        ess_non_profit_purpose=True,
+        ess_democratic_governance=True,
+        ess_profits_reinvested=True,
+        social_utility=("fragilite",),
+    ),
+    "ess_condition_missing": dict(
+        ess_non_profit_purpose=True,
+        ess_democratic_governance=False,
+        ess_profits_reinvested=True,
+        social_utility=("lien_social",),
+    ),
+    "no_purpose": dict(
+        ess_non_profit_purpose=True, ess_democratic_governance=True, ess_profits_reinvested=True, social_utility=()
+    ),
 }
 ESS_PRIVATE = {T.COOPERATIVE, T.MUTUELLE, T.FONDATION, T.ESS_COMPANY}
 
@@ -66,7 +79,9 @@ def make_answers(structure_type: T, departement: str, scenario: str = "ess_ok", 
 
 
 TABLE = [
-    pytest.param(regime, structure_type, departement, scenario, id=f"{regime}-{structure_type.value}-{departement}-{scenario}")
+    pytest.param(
+        regime, structure_type, departement, scenario, id=f"{regime}-{structure_type.value}-{departement}-{scenario}"
+    )
     for regime in (R2020, R2023)
     for structure_type in T
     for departement in DEPARTEMENTS
@@ -96,9 +111,7 @@ def test_table_covers_every_case():
 
 @pytest.mark.parametrize("regime_id", [R2020, R2023])
 @pytest.mark.parametrize("structure_type", sorted(ESS_PRIVATE, key=lambda t: t.value))
-@pytest.mark.parametrize(
-    "failing", ["ess_non_profit_purpose", "ess_democratic_governance", "ess_profits_reinvested"]
-)
+@pytest.mark.parametrize("failing", ["ess_non_profit_purpose", "ess_democratic_governance", "ess_profits_reinvested"])
 def test_each_ess_condition_is_required(regime_id, structure_type, failing):
     values = dict(ess_non_profit_purpose=True, ess_democratic_governance=True, ess_profits_reinvested=True)
     values[failing] = False
@@ -177,6 +190,7 @@ def test_evaluate_is_pure():
 
 # --- regimes as data ------------------------------------------------------------------------------
 
+
 def test_both_regimes_ship_with_their_names():
     assert set(available_regimes()) >= {R2020, R2023}
     assert load_regime(R2020).name == "Expérimentation ESS 2020 (arrêté du 20 janvier 2020)"
@@ -250,6 +264,7 @@ def test_documents_without_departement():
 
 # --- Answers ⇄ query (the contract with /candidature) ---------------------------------------------------
 
+
 def test_to_query_of_an_ess_structure():
     answers = Answers(T.COOPERATIVE, "2A", True, False, True, ("fragilite", "citoyennete"), minors=False)
     assert answers.to_query() == {
@@ -264,14 +279,30 @@ def test_to_query_of_an_ess_structure():
 
 
 def test_from_query_ignores_ess_answers_of_other_types():
-    answers = Answers.from_query({"structure_type": "association", "departement": "33", "ess_non_profit_purpose": "oui", "social_utility": "fragilite"})
+    answers = Answers.from_query(
+        {
+            "structure_type": "association",
+            "departement": "33",
+            "ess_non_profit_purpose": "oui",
+            "social_utility": "fragilite",
+        }
+    )
     assert answers == Answers(T.ASSOCIATION, "33")
 
 
 def test_from_query_reads_repeated_checkboxes_and_normalises():
-    args = MultiDict([("structure_type", "mutuelle"), ("departement", "2a"), ("ess_non_profit_purpose", "oui"),
-                      ("ess_democratic_governance", "oui"), ("ess_profits_reinvested", "non"),
-                      ("social_utility", "lien_social"), ("social_utility", "fragilite"), ("minors", "oui")])
+    args = MultiDict(
+        [
+            ("structure_type", "mutuelle"),
+            ("departement", "2a"),
+            ("ess_non_profit_purpose", "oui"),
+            ("ess_democratic_governance", "oui"),
+            ("ess_profits_reinvested", "non"),
+            ("social_utility", "lien_social"),
+            ("social_utility", "fragilite"),
+            ("minors", "oui"),
+        ]
+    )
     answers = Answers.from_query(args)
     assert answers == Answers(T.MUTUELLE, "2A", True, True, False, ("fragilite", "lien_social"), True)
 
@@ -286,8 +317,14 @@ def test_from_query_reads_repeated_checkboxes_and_normalises():
         {"structure_type": "association", "departement": "99"},
         {"structure_type": "association", "departement": "33", "minors": "peut-être"},
         {"structure_type": "cooperative", "departement": "33"},  # ESS answers missing
-        {"structure_type": "cooperative", "departement": "33", "ess_non_profit_purpose": "oui",
-         "ess_democratic_governance": "oui", "ess_profits_reinvested": "oui", "social_utility": "inconnu"},
+        {
+            "structure_type": "cooperative",
+            "departement": "33",
+            "ess_non_profit_purpose": "oui",
+            "ess_democratic_governance": "oui",
+            "ess_profits_reinvested": "oui",
+            "social_utility": "inconnu",
+        },
     ],
 )
 def test_from_query_returns_none_when_incomplete_or_invalid(query):
@@ -304,7 +341,9 @@ answers_strategy = st.builds(
         structure_type,
         departement,
         *(conditions if structure_type in ESS_PRIVATE else (None, None, None)),
-        social_utility=tuple(p for p in SOCIAL_UTILITY_PURPOSES if p in purposes) if structure_type in ESS_PRIVATE else (),
+        social_utility=tuple(p for p in SOCIAL_UTILITY_PURPOSES if p in purposes)
+        if structure_type in ESS_PRIVATE
+        else (),
         minors=minors,
     ),
     st.sampled_from(list(T)),
@@ -324,11 +363,23 @@ def test_query_round_trip(answers):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(
-    st.sampled_from(["structure_type", "departement", "ess_non_profit_purpose", "ess_democratic_governance",
-                     "ess_profits_reinvested", "social_utility", "minors", "autre"]),
-    st.one_of(st.text(max_size=20), st.sampled_from(["oui", "non", "cooperative", "33", "fragilite,x", ""])),
-))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "structure_type",
+                "departement",
+                "ess_non_profit_purpose",
+                "ess_democratic_governance",
+                "ess_profits_reinvested",
+                "social_utility",
+                "minors",
+                "autre",
+            ]
+        ),
+        st.one_of(st.text(max_size=20), st.sampled_from(["oui", "non", "cooperative", "33", "fragilite,x", ""])),
+    )
+)
 def test_from_query_never_raises(query):
     result = Answers.from_query(query)
     assert result is None or isinstance(result, Answers)

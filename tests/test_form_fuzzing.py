@@ -4,6 +4,7 @@ control-character values never give a 5xx, and what was typed is still in the pa
 Forms are read from the pages themselves, so fields added later are covered. Other forms join by
 adding a line to FORMS (or a test calling ``fuzz_form`` after building what the page needs).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -44,7 +45,12 @@ def test_form_parser_reads_fields_options_and_hidden_values():
     assert form["action"] == "/envoi"
     assert form["hidden"] == {"csrf_token": "abc"}
     assert {name: f.kind for name, f in form["fields"].items()} == {
-        "nom": "text", "courriel": "email", "message": "textarea", "dep": "select", "accord": "checkbox", "r": "radio",
+        "nom": "text",
+        "courriel": "email",
+        "message": "textarea",
+        "dep": "select",
+        "accord": "checkbox",
+        "r": "radio",
     }
     assert form["fields"]["dep"].options == ["", "33"]
     assert form["fields"]["r"].options == ["a", "b"]

@@ -3,6 +3,7 @@ out escaped in pages and in the HTML part of emails, and literal in PDFs; export
 injection in every column; uploads with a lying name, too big, with a path or empty are refused with a
 French message next to the field, and nothing is kept (wizard, follow-up reply, back-office message).
 """
+
 from __future__ import annotations
 
 import base64
@@ -67,15 +68,23 @@ def mails_html(**filters) -> list[OutboxMessage]:
 
 # --- XSS: webinars -----------------------------------------------------------------------------------
 
+
 def test_xss_in_a_webinar_registration_is_escaped_in_pages_and_mails(app, client, auth):
     webinar = make_webinar()
     db.session.commit()
     values = {name: xss(name) for name in ("last_name", "first_name", "structure_name", "role", "question")}
     values = {k: v[:100] for k, v in values.items()}
-    response = client.post(f"/webinaires/{webinar.id}", data={
-        **values, "email": "xss@example.org", "email_confirmation": "xss@example.org", "structure_type": "association",
-        "departement": "33", "consent": "y",
-    })
+    response = client.post(
+        f"/webinaires/{webinar.id}",
+        data={
+            **values,
+            "email": "xss@example.org",
+            "email_confirmation": "xss@example.org",
+            "structure_type": "association",
+            "departement": "33",
+            "consent": "y",
+        },
+    )
     assert response.status_code == 302, field_errors(response)
     registration = db.session.scalar(sa.select(Registration).filter_by(email_normalized="xss@example.org"))
     assert registration.last_name == values["last_name"]  # stored as typed
@@ -94,10 +103,21 @@ def test_xss_in_a_webinar_registration_is_escaped_in_pages_and_mails(app, client
 def test_xss_in_a_webinar_created_in_the_back_office_is_escaped_on_public_pages(app, client, auth):
     auth.login_as(make_referent(departements=("33",)))
     data = {
-        "title": xss("Titre")[:200], "description": xss("Programme"), "date": "2031-03-04", "start_time": "14:30",
-        "duration_minutes": "90", "capacity": "15", "deadline_date": "2031-03-01", "deadline_time": "23:59",
-        "waitlist_enabled": "y", "organiser_name": xss("Organisateur")[:200], "organiser_email": "referent.tig.33@justice.fr",
-        "hosts": xss("Animateurs"), "audience": xss("Public"), "departements": "33", "region": "",
+        "title": xss("Titre")[:200],
+        "description": xss("Programme"),
+        "date": "2031-03-04",
+        "start_time": "14:30",
+        "duration_minutes": "90",
+        "capacity": "15",
+        "deadline_date": "2031-03-01",
+        "deadline_time": "23:59",
+        "waitlist_enabled": "y",
+        "organiser_name": xss("Organisateur")[:200],
+        "organiser_email": "referent.tig.33@justice.fr",
+        "hosts": xss("Animateurs"),
+        "audience": xss("Public"),
+        "departements": "33",
+        "region": "",
         "join_url": "https://visio.example.org/x",
     }
     assert client.post("/espace-referent/webinaires/nouveau", data=data).status_code == 302
@@ -128,14 +148,30 @@ def test_xss_in_a_webinar_cancellation_reason_is_escaped_in_mails(app, client, a
 
 # --- XSS: applications ----------------------------------------------------------------------------
 
+
 def _submitted_with_xss(client) -> tuple[str, dict]:
-    structure = {**STRUCTURE, "structure_name": xss("Structure")[:200], "address": xss("Adresse")[:200],
-                 "commune": xss("Commune")[:100]}
-    contact = {**CONTACT, "contact_last_name": xss("Nom")[:100], "contact_first_name": xss("Prénom")[:100],
-               "contact_role": xss("Fonction")[:100]}
-    post = {**POST, "poste0-title": xss("Poste")[:150], "poste0-tasks": xss("Missions"), "poste0-place": xss("Lieu")[:200],
-            "poste0-schedule": xss("Horaires")[:200], "poste0-tuteur0-last_name": xss("Tuteur")[:100],
-            "poste0-tuteur0-first_name": xss("Tutrice")[:100], "poste0-tuteur0-role": xss("Rôle")[:100]}
+    structure = {
+        **STRUCTURE,
+        "structure_name": xss("Structure")[:200],
+        "address": xss("Adresse")[:200],
+        "commune": xss("Commune")[:100],
+    }
+    contact = {
+        **CONTACT,
+        "contact_last_name": xss("Nom")[:100],
+        "contact_first_name": xss("Prénom")[:100],
+        "contact_role": xss("Fonction")[:100],
+    }
+    post = {
+        **POST,
+        "poste0-title": xss("Poste")[:150],
+        "poste0-tasks": xss("Missions"),
+        "poste0-place": xss("Lieu")[:200],
+        "poste0-schedule": xss("Horaires")[:200],
+        "poste0-tuteur0-last_name": xss("Tuteur")[:100],
+        "poste0-tuteur0-first_name": xss("Tutrice")[:100],
+        "poste0-tuteur0-role": xss("Rôle")[:100],
+    }
     token = start(client)
     for number, data in enumerate((structure, contact, post), start=1):
         response = post_step(client, token, number, data)
@@ -173,16 +209,23 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     # Back office: the detail page, a message with a payload (page and mail), then the attestation.
     auth.login_as(referent)
     base = f"/espace-referent/candidatures/{application.id}"
-    assert_escaped(client.get(base).get_data(as_text=True), values["structure_name"], values["poste0-tasks"],
-                   where="fiche back office")
+    assert_escaped(
+        client.get(base).get_data(as_text=True),
+        values["structure_name"],
+        values["poste0-tasks"],
+        where="fiche back office",
+    )
     body = xss("Message du référent")
     assert client.post(f"{base}/messages", data={"body": body}).status_code == 302
     assert_escaped(client.get(f"/suivi/{token}").get_data(as_text=True), body, where="message sur la page de suivi")
     for mail in mails_html(application_id=application.id):
         assert_escaped(mail.body_html, where=mail.category)
 
-    db.session.execute(sa.update(Application).where(Application.id == application.id)
-                       .values(status=ApplicationStatus.SENT_FOR_DECISION))
+    db.session.execute(
+        sa.update(Application)
+        .where(Application.id == application.id)
+        .values(status=ApplicationStatus.SENT_FOR_DECISION)
+    )
     db.session.commit()
     reason = xss("Motif")
     response = client.post(f"{base}/actions/approve", data={"reason": reason})
@@ -217,7 +260,7 @@ def test_xss_in_an_applicant_reply_is_escaped_for_the_referent(app, client, auth
 # tests/test_backoffice_applications.py checks neutralise() and the structure name in both exports;
 # tests/test_webinar_routes.py a name in the webinar CSV. Here: every text column, and any text.
 
-FORMULA = "=HYPERLINK(\"http://pirate.example\",\"x\")"
+FORMULA = '=HYPERLINK("http://pirate.example","x")'
 
 
 @settings(max_examples=200, deadline=None)
@@ -236,12 +279,22 @@ def _cells_are_safe(rows: list[list]) -> None:
 
 def test_application_exports_neutralise_every_text_column(app, client, auth):
     make_application(
-        "33", structure_name=FORMULA, contact_first_name="+33 1 23", contact_last_name="@SOMME(A1)",
-        contact_role="-2+3", commune="=1+1", contact_email="=x@example.org", contact_phone="+33556000000",
+        "33",
+        structure_name=FORMULA,
+        contact_first_name="+33 1 23",
+        contact_last_name="@SOMME(A1)",
+        contact_role="-2+3",
+        commune="=1+1",
+        contact_email="=x@example.org",
+        contact_phone="+33556000000",
     )
     auth.login_as(make_referent(departements=("33",)))
-    csv_rows = list(csv.reader(io.StringIO(
-        client.get("/espace-referent/candidatures/export.csv?onglet=toutes").data.decode("utf-8-sig")), delimiter=";"))
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(client.get("/espace-referent/candidatures/export.csv?onglet=toutes").data.decode("utf-8-sig")),
+            delimiter=";",
+        )
+    )
     assert len(csv_rows) == 2
     _cells_are_safe(csv_rows)
     assert "'" + FORMULA in csv_rows[1]
@@ -257,8 +310,12 @@ def test_webinar_export_neutralises_every_text_column(app, client, auth):
 
     webinar = make_webinar()
     db.session.commit()
-    services.register(webinar.id, make_registration_data(
-        "formule@example.org", last_name=FORMULA, first_name="+1", structure_name="@A1", role="-1", question="=2*3"))
+    services.register(
+        webinar.id,
+        make_registration_data(
+            "formule@example.org", last_name=FORMULA, first_name="+1", structure_name="@A1", role="-1", question="=2*3"
+        ),
+    )
     db.session.commit()
     auth.login_as(make_referent(departements=("33",)))
     response = client.get(f"/espace-referent/webinaires/{webinar.id}/inscrits.csv")
@@ -270,7 +327,11 @@ def test_webinar_export_neutralises_every_text_column(app, client, auth):
 # --- uploads ------------------------------------------------------------------------------------------
 
 BAD_FILES = {
-    "pdf-name-other-content": ("statuts.pdf", b"Ceci est un texte, pas un PDF.", "n'est pas au format PDF, JPEG ou PNG"),
+    "pdf-name-other-content": (
+        "statuts.pdf",
+        b"Ceci est un texte, pas un PDF.",
+        "n'est pas au format PDF, JPEG ou PNG",
+    ),
     "oversized": ("gros.pdf", PDF + b"0" * (1024 * 1024), "dépasse la taille maximale de 1 Mo"),
     "path-traversal": ("../../etc/passwd.pdf", PDF, "ne doit contenir ni chemin"),
     "empty": ("vide.pdf", b"", "est vide"),
@@ -303,8 +364,11 @@ def test_bad_upload_refused_in_the_followup_reply(case, app, client):
     name, content, message = BAD_FILES[case]
     application = make_application("33", status=ApplicationStatus.IN_REVIEW)
     db.session.commit()
-    response = client.post(f"/suivi/{application.access_token}/message", content_type="multipart/form-data",
-                           data={"body": "Nos pièces", "attachments": [(io.BytesIO(content), name)]})
+    response = client.post(
+        f"/suivi/{application.access_token}/message",
+        content_type="multipart/form-data",
+        data={"body": "Nos pièces", "attachments": [(io.BytesIO(content), name)]},
+    )
     assert response.status_code == 200 and title(response).startswith("Erreur : ")
     assert any(message in error for error in field_errors(response)), field_errors(response)
     assert "Nos pièces" in response.get_data(as_text=True)  # the message typed is kept
@@ -317,8 +381,11 @@ def test_bad_upload_refused_in_a_backoffice_message(case, app, client, auth):
     name, content, message = BAD_FILES[case]
     application = make_application("33", status=ApplicationStatus.IN_REVIEW)
     auth.login_as(make_referent(departements=("33",)))
-    response = client.post(f"/espace-referent/candidatures/{application.id}/messages", content_type="multipart/form-data",
-                           data={"body": "Voici le modèle", "attachments": [(io.BytesIO(content), name)]})
+    response = client.post(
+        f"/espace-referent/candidatures/{application.id}/messages",
+        content_type="multipart/form-data",
+        data={"body": "Voici le modèle", "attachments": [(io.BytesIO(content), name)]},
+    )
     assert response.status_code == 200 and title(response).startswith("Erreur : ")
     assert any(message in error for error in field_errors(response)), field_errors(response)
     assert "Voici le modèle" in response.get_data(as_text=True)

@@ -13,6 +13,7 @@ TEST_DATABASE_URL), so ``make test`` proves them on both.
 3. A double-clicked application submit: ten simultaneous POSTs of the final step → one reference, one
    confirmation mail, one mail to the référents.
 """
+
 from __future__ import annotations
 
 import pprint
@@ -90,8 +91,9 @@ def test_rush_of_registrations_never_overbooks(fresh):
     db.session.commit()
     addresses = [f"personne{i:03d}@example.org" for i in range(DISTINCT)]
     duplicates = [addresses[i * 6].upper() for i in range(DUPLICATES)]  # same person, other letter case
-    requests = [Request("POST", f"/webinaires/{webinar_id}", form=registration_form(a), tag=a)
-                for a in addresses + duplicates]
+    requests = [
+        Request("POST", f"/webinaires/{webinar_id}", form=registration_form(a), tag=a) for a in addresses + duplicates
+    ]
     random.Random(6).shuffle(requests)
 
     with GunicornServer(fresh.config["SQLALCHEMY_DATABASE_URI"], ready_path=f"/webinaires/{webinar_id}") as server:
@@ -157,8 +159,9 @@ class ConfirmedWatcher(threading.Thread):
         self.samples = 0
 
     def run(self) -> None:
-        query = sa.text("SELECT webinar_id, COUNT(*) FROM webinar_registrations WHERE status = 'confirmed' "
-                        "GROUP BY webinar_id")
+        query = sa.text(
+            "SELECT webinar_id, COUNT(*) FROM webinar_registrations WHERE status = 'confirmed' GROUP BY webinar_id"
+        )
         with self.engine.connect() as connection:
             while not self.stop_event.is_set():
                 for webinar_id, count in connection.execute(query).all():
@@ -184,11 +187,14 @@ def test_last_places_race_between_cancellations_and_promotions(fresh):
         for index, name in enumerate(NAMES):
             email = f"{name}.{webinar.id}@example.org"
             # Registered a minute ago, in this order: the newcomer of the race comes after all of them.
-            people.append(services.register(webinar.id, make_registration_data(email),
-                                            now=now - timedelta(seconds=60 - index)))
+            people.append(
+                services.register(webinar.id, make_registration_data(email), now=now - timedelta(seconds=60 - index))
+            )
             db.session.commit()
         assert [p.status for p in people] == [RegistrationStatus.CONFIRMED] * 3 + [RegistrationStatus.WAITING] * 4
-        rounds.append((webinar.id, {name: Person(r.id, r.token, r.email) for name, r in zip(NAMES, people)}))
+        rounds.append(
+            (webinar.id, {name: Person(r.id, r.token, r.email) for name, r in zip(NAMES, people, strict=False)})
+        )
     cookie = session_cookie(fresh, referent)
     before = mails_by_category()
     db.session.remove()
@@ -198,12 +204,26 @@ def test_last_places_race_between_cancellations_and_promotions(fresh):
         requests += [
             Request("POST", f"/inscription/{people['a'].token}/annuler", form={}, tag="cancel"),
             Request("POST", f"/inscription/{people['b'].token}/annuler", form={}, tag="cancel"),
-            Request("POST", f"/espace-referent/webinaires/{webinar_id}/inscriptions/{people['w3'].id}/promouvoir",
-                    form={}, cookie=cookie, tag="promote"),
-            Request("POST", f"/espace-referent/webinaires/{webinar_id}/promouvoir-suivants", form={}, cookie=cookie,
-                    tag="promote-next"),
-            Request("POST", f"/webinaires/{webinar_id}", form=registration_form(f"nouveau.{webinar_id}@example.org"),
-                    tag="register"),
+            Request(
+                "POST",
+                f"/espace-referent/webinaires/{webinar_id}/inscriptions/{people['w3'].id}/promouvoir",
+                form={},
+                cookie=cookie,
+                tag="promote",
+            ),
+            Request(
+                "POST",
+                f"/espace-referent/webinaires/{webinar_id}/promouvoir-suivants",
+                form={},
+                cookie=cookie,
+                tag="promote-next",
+            ),
+            Request(
+                "POST",
+                f"/webinaires/{webinar_id}",
+                form=registration_form(f"nouveau.{webinar_id}@example.org"),
+                tag="register",
+            ),
         ]
     random.Random(2).shuffle(requests)
 
@@ -236,8 +256,11 @@ def test_last_places_race_between_cancellations_and_promotions(fresh):
         )
         story = {  # shown if an assertion below fails: who ended where, and what each request answered
             "statuts": {name: r.status.value for name, r in state.items()} | {"nouveau": newcomer.status.value},
-            "réponses": [(r.request.tag, r.request.path.rsplit("/", 2)[-2:], flashes(fresh, r)) for r in responses
-                         if f"/{webinar_id}" in r.request.path or any(p.token in r.request.path for p in people.values())],
+            "réponses": [
+                (r.request.tag, r.request.path.rsplit("/", 2)[-2:], flashes(fresh, r))
+                for r in responses
+                if f"/{webinar_id}" in r.request.path or any(p.token in r.request.path for p in people.values())
+            ],
         }
         story = pprint.pformat(story, width=160)
         assert services.count_status(webinar_id, RegistrationStatus.CONFIRMED) == SEATS, story
@@ -274,12 +297,16 @@ def test_double_clicked_application_submit_numbers_once(fresh, tmp_path):
         tokens.append(token)
     db.session.remove()
     final_step = 6  # association in Gironde: structure, contact, posts, documents, review, declaration
-    requests = [Request("POST", step_url(token, final_step), form={"accept": "y"}, tag=token)
-                for token in tokens for _ in range(CLICKS)]
+    requests = [
+        Request("POST", step_url(token, final_step), form={"accept": "y"}, tag=token)
+        for token in tokens
+        for _ in range(CLICKS)
+    ]
     random.Random(10).shuffle(requests)
 
-    with GunicornServer(fresh.config["SQLALCHEMY_DATABASE_URI"], ready_path="/",
-                        upload_folder=fresh.config["UPLOAD_FOLDER"]) as server:
+    with GunicornServer(
+        fresh.config["SQLALCHEMY_DATABASE_URI"], ready_path="/", upload_folder=fresh.config["UPLOAD_FOLDER"]
+    ) as server:
         responses = fire(server.port, requests)
         server_log = server.log_tail()
 
@@ -300,8 +327,8 @@ def test_double_clicked_application_submit_numbers_once(fresh, tmp_path):
             sa.select(sa.func.count(ApplicationEvent.id)).filter_by(application_id=application.id, kind="submitted")
         )
         assert submitted_events == 1
-        categories = Counter(db.session.scalars(
-            sa.select(OutboxMessage.category).filter_by(application_id=application.id)
-        ).all())
+        categories = Counter(
+            db.session.scalars(sa.select(OutboxMessage.category).filter_by(application_id=application.id)).all()
+        )
         assert categories["application.submitted"] == 1
         assert categories["application.new_referent"] == 1  # no account in 33: the département's address

@@ -1,4 +1,5 @@
 """app.database.lock_for_update: the one way services lock a row before recounting."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@ Runs on the session's database engine: SQLite in the first pass of ``make test``
 second (a separate, empty database on the same server). Tests elsewhere use ``create_all()``; this is
 the test that proves production databases, built by the migrations, match those models.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,7 +28,8 @@ def keep_loggers_enabled():
     (app.errors, app.mail.outbox…): harmless in `flask db upgrade`, but later tests in this process
     would lose their log records. Put them back as they were."""
     disabled_before = {
-        name for name, logger in list(logging.root.manager.loggerDict.items())
+        name
+        for name, logger in list(logging.root.manager.loggerDict.items())
         if isinstance(logger, logging.Logger) and logger.disabled
     }
     yield

@@ -4,6 +4,7 @@ A real SMTP server (aiosmtpd on loopback) receives the mails; each mail carries 
 (``outbox-<id>``), so "delivered once" is checked on what the server really got. These tests run on
 SQLite and, with ``TEST_DB=postgresql``, on PostgreSQL (see tests/database.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -87,7 +88,10 @@ def queue_many(db, count: int, prefix: str = "personne") -> list[int]:
     ids = []
     for number in range(count):
         message = queue_mail(
-            f"{prefix}{number}@example.org", f"Essai {number}", "test_message", category="test",
+            f"{prefix}{number}@example.org",
+            f"Essai {number}",
+            "test_message",
+            category="test",
             dedupe_key=f"test:{prefix}:{number}",
         )
         ids.append(message.id)
@@ -130,7 +134,9 @@ def test_database_unreachable_gives_the_french_503_page_and_logs_the_error(tmp_p
     assert response.status_code == 503
     assert "Service momentanément indisponible" in response.text
     assert "Réessayez dans quelques minutes" in response.text
-    assert "Traceback" not in response.text and "psycopg" not in response.text and "OperationalError" not in response.text
+    assert (
+        "Traceback" not in response.text and "psycopg" not in response.text and "OperationalError" not in response.text
+    )
     assert response.headers["Content-Security-Policy"]
     assert any("Base de données indisponible" in record.getMessage() for record in caplog.records)
 
@@ -254,9 +260,7 @@ def test_a_worker_whose_lease_was_taken_over_does_not_send(app, db):
     [(claimed_id, lease_a)] = outbox._claim(10)
     assert claimed_id == message_id
     # Worker A stalls past its lease; worker B takes the message over.
-    db.session.execute(
-        sa.update(OutboxMessage).values(locked_until=utcnow() - timedelta(seconds=1))
-    )
+    db.session.execute(sa.update(OutboxMessage).values(locked_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     [(_, lease_b)] = outbox._claim(10)
     assert lease_b != lease_a
@@ -281,7 +285,11 @@ def run_worker(app, port: int, lease_seconds: int = 600) -> subprocess.Popen:
     )
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "deliver"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -1,4 +1,5 @@
 """Public pages cached for anonymous visitors only, never a page that sets a cookie."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,11 +1,11 @@
 """Public pages: status, titles, one <h1>, data-driven content, referents search, error pages, assets."""
+
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
 
 import pytest
-import sqlalchemy as sa
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 
@@ -119,7 +119,10 @@ def test_tile_map_places_every_departement_once_without_overlap():
     assert sorted(codes) == sorted(d.code for d in territories.all_departements())
     positions = {(tile.x, tile.y) for tile in tile_map.tiles}
     assert len(positions) == 101
-    assert all(0 <= t.x and t.x + t.size <= tile_map.width and 0 <= t.y and t.y + t.size <= tile_map.height for t in tile_map.tiles)
+    assert all(
+        t.x >= 0 and t.x + t.size <= tile_map.width and t.y >= 0 and t.y + t.size <= tile_map.height
+        for t in tile_map.tiles
+    )
     by_code = {tile.departement.code: tile for tile in tile_map.tiles}
     assert by_code["59"].y < by_code["75"].y < by_code["13"].y  # north above Paris above Marseille
     assert by_code["29"].x < by_code["75"].x < by_code["67"].x  # Brest west of Paris west of Strasbourg
@@ -267,7 +270,15 @@ def test_view_that_raises_gives_the_french_500_page(app):
     assert h1_count(response.text) == 1
 
 
-@pytest.mark.parametrize("code, title", [(400, "Requête incorrecte"), (403, "Accès refusé"), (413, "Fichier trop volumineux"), (503, "Service momentanément indisponible")])
+@pytest.mark.parametrize(
+    "code, title",
+    [
+        (400, "Requête incorrecte"),
+        (403, "Accès refusé"),
+        (413, "Fichier trop volumineux"),
+        (503, "Service momentanément indisponible"),
+    ],
+)
 def test_other_error_pages_in_french(app, code, title):
     from flask import abort
 

@@ -2,13 +2,13 @@
 registrations, deletes expired drafts and their files, erases old emails, and keeps submitted
 applications; the periods come from the configuration, are shown on /donnees-personnelles, and the
 worker runs the same jobs."""
+
 from __future__ import annotations
 
 import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
-
 
 from app.applications.models import Application, ApplicationDocument, ApplicationStatus, DocumentSource
 from app.extensions import db
@@ -27,11 +27,18 @@ def with_file(app, application: Application, name: str) -> Path:
     folder = Path(app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / stored).write_bytes(PDF)
-    db.session.add(ApplicationDocument(
-        application=application, kind="statuts", original_filename=f"{name}.pdf", stored_name=stored,
-        content_type="application/pdf", size_bytes=len(PDF), sha256=hashlib.sha256(PDF).hexdigest(),
-        source=DocumentSource.APPLICANT,
-    ))
+    db.session.add(
+        ApplicationDocument(
+            application=application,
+            kind="statuts",
+            original_filename=f"{name}.pdf",
+            stored_name=stored,
+            content_type="application/pdf",
+            size_bytes=len(PDF),
+            sha256=hashlib.sha256(PDF).hexdigest(),
+            source=DocumentSource.APPLICANT,
+        )
+    )
     db.session.flush()
     return folder / stored
 
@@ -39,9 +46,16 @@ def with_file(app, application: Application, name: str) -> Path:
 def registered(webinar, email: str, *, cancel: bool = False) -> Registration:
     # Registered while registration was open (the webinar is in the past now).
     registration = Registration(
-        webinar_id=webinar.id, last_name="Martin", first_name="Alice", email=email, email_normalized=email,
-        structure_name="Coopérative du Bassin", structure_type=make_registration_data().structure_type,
-        departement_code="33", role="Directrice", question="Une question",
+        webinar_id=webinar.id,
+        last_name="Martin",
+        first_name="Alice",
+        email=email,
+        email_normalized=email,
+        structure_name="Coopérative du Bassin",
+        structure_type=make_registration_data().structure_type,
+        departement_code="33",
+        role="Directrice",
+        question="Une question",
         status=RegistrationStatus.CANCELLED if cancel else RegistrationStatus.CONFIRMED,
         created_at=webinar.starts_at - timedelta(days=10),
     )
@@ -50,12 +64,22 @@ def registered(webinar, email: str, *, cancel: bool = False) -> Registration:
     return registration
 
 
-def mail(status: MailStatus, age_days: int, dedupe_key: str | None = None, to: str = "alice@example.org") -> OutboxMessage:
+def mail(
+    status: MailStatus, age_days: int, dedupe_key: str | None = None, to: str = "alice@example.org"
+) -> OutboxMessage:
     when = utcnow() - timedelta(days=age_days)
     message = OutboxMessage(
-        to_address=to, subject="Inscription confirmée", body_text="Bonjour Alice Martin", body_html="<p>Bonjour Alice</p>",
+        to_address=to,
+        subject="Inscription confirmée",
+        body_text="Bonjour Alice Martin",
+        body_html="<p>Bonjour Alice</p>",
         attachments=[{"filename": "candidature.pdf", "content_type": "application/pdf", "data": "JVBERi0="}],
-        category="test", dedupe_key=dedupe_key, status=status, attempts=1, created_at=when, next_attempt_at=when,
+        category="test",
+        dedupe_key=dedupe_key,
+        status=status,
+        attempts=1,
+        created_at=when,
+        next_attempt_at=when,
         sent_at=when if status is MailStatus.SENT else None,
     )
     db.session.add(message)
@@ -81,7 +105,9 @@ def test_purge_command_end_to_end(app, db, runner):
     live = make_application("33", status=ApplicationStatus.DRAFT, draft_expires_at=now + timedelta(days=20))
     live_file = with_file(app, live, "brouillon-en-cours")
     ten_years_ago = now - timedelta(days=3650)
-    refused = make_application("33", status=ApplicationStatus.REFUSED, submitted_at=ten_years_ago, decided_at=ten_years_ago)
+    refused = make_application(
+        "33", status=ApplicationStatus.REFUSED, submitted_at=ten_years_ago, decided_at=ten_years_ago
+    )
     refused_file = with_file(app, refused, "refusee")
     approved = make_application("59", status=ApplicationStatus.APPROVED, submitted_at=ten_years_ago)
     approved_file = with_file(app, approved, "habilitee")
@@ -93,9 +119,20 @@ def test_purge_command_end_to_end(app, db, runner):
     old_queued = mail(MailStatus.QUEUED, 100).id
     db.session.commit()
 
-    ids = {name: obj.id for name, obj in dict(old_confirmed=old_confirmed, old_cancelled=old_cancelled,
-                                                  recent_one=recent_one, future_one=future_one, expired=expired,
-                                                  live=live, refused=refused, approved=approved, old=old).items()}
+    ids = {
+        name: obj.id
+        for name, obj in dict(
+            old_confirmed=old_confirmed,
+            old_cancelled=old_cancelled,
+            recent_one=recent_one,
+            future_one=future_one,
+            expired=expired,
+            live=live,
+            refused=refused,
+            approved=approved,
+            old=old,
+        ).items()
+    }
     result = runner.invoke(args=["purge-personal-data"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -106,8 +143,10 @@ def test_purge_command_end_to_end(app, db, runner):
 
     db.session.remove()
     # Webinars: the old registrations lost every personal field (rows and statuses kept for counts).
-    for registration_id, status in ((ids["old_confirmed"], RegistrationStatus.CONFIRMED),
-                                    (ids["old_cancelled"], RegistrationStatus.CANCELLED)):
+    for registration_id, status in (
+        (ids["old_confirmed"], RegistrationStatus.CONFIRMED),
+        (ids["old_cancelled"], RegistrationStatus.CANCELLED),
+    ):
         row = db.session.get(Registration, registration_id)
         assert row.status is status and row.anonymised_at is not None
         personal = (row.last_name, row.first_name, row.email, row.structure_name, row.role, row.question)

@@ -1,5 +1,6 @@
 """The référents' queue counts at most COUNT_CAP applications (issue 6 §6 c): « plus de 1 000 »,
 a pagination without a last page, and exact figures below the cap."""
+
 from __future__ import annotations
 
 import secrets
@@ -7,7 +8,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from app.applications.models import Application, ApplicationStatus as S
+from app.applications.models import Application
+from app.applications.models import ApplicationStatus as S
 from app.applications.queue import COUNT_CAP, QueueFilters, page_window, queue_page, tab_counts
 from app.eligibility.structures import StructureType
 from tests.factories import make_application, make_referent
@@ -21,16 +23,25 @@ def _scope(codes):
 
 def _bulk_submitted(db, count, departement="33"):
     now = datetime(2026, 3, 1, 12)
-    db.session.execute(sa.insert(Application), [
-        {
-            "reference": f"T{number:09d}", "status": S.SUBMITTED, "access_token": secrets.token_urlsafe(24),
-            "structure_type": StructureType.ASSOCIATION, "structure_name": f"Structure {number}",
-            "departement_code": departement, "contact_email": f"c{number}@example.org",
-            "submitted_at": now - timedelta(minutes=number), "status_changed_at": now,
-            "created_at": now, "updated_at": now,
-        }
-        for number in range(count)
-    ])
+    db.session.execute(
+        sa.insert(Application),
+        [
+            {
+                "reference": f"T{number:09d}",
+                "status": S.SUBMITTED,
+                "access_token": secrets.token_urlsafe(24),
+                "structure_type": StructureType.ASSOCIATION,
+                "structure_name": f"Structure {number}",
+                "departement_code": departement,
+                "contact_email": f"c{number}@example.org",
+                "submitted_at": now - timedelta(minutes=number),
+                "status_changed_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for number in range(count)
+        ],
+    )
     db.session.flush()
 
 
@@ -77,7 +88,7 @@ def test_queue_page_says_more_than_1000(client, db, auth):
     response = client.get(BASE)
     assert response.status_code == 200
     html = _text(response)
-    assert "Nouvelles&nbsp;<span class=\"bo-tabs__count\">(plus de 1 000)</span>" in html
+    assert 'Nouvelles&nbsp;<span class="bo-tabs__count">(plus de 1 000)</span>' in html
     assert "Plus de 1 000 candidatures – page 1" in html
     assert "sur 41" not in html and "Dernière page" not in html
     assert "Page suivante" in html and "Structure 0<" in html.replace("</a>", "<")

@@ -1,4 +1,5 @@
 """Rate limits: named limits from the configuration, POST only, per client, French 429 page."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,6 @@ from flask import Blueprint
 from app import create_app
 from app.ratelimits import LIMITS, limit
 from config import Config, TestingConfig
-
 
 # Decorated once at import, as real blueprints are: Flask-Limiter keys its route limits by view name.
 bp = Blueprint("essai_limites", __name__)
@@ -95,9 +95,18 @@ def test_limits_are_per_client_address_and_per_name(limited_app):
 def test_behind_a_proxy_the_visitor_address_is_used(tmp_path):
     client = make_app(tmp_path, RATELIMIT_LOGIN="1 per minute", PROXY_FIX_X_FOR=1).test_client()
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
-    assert client.post("/essai-connexion", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 200
-    assert client.post("/essai-connexion", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 429
-    assert client.post("/essai-connexion", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.6"}).status_code == 200
+    assert (
+        client.post("/essai-connexion", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.5"}).status_code
+        == 200
+    )
+    assert (
+        client.post("/essai-connexion", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.5"}).status_code
+        == 429
+    )
+    assert (
+        client.post("/essai-connexion", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.6"}).status_code
+        == 200
+    )
 
 
 def test_testing_config_disables_limits(app):

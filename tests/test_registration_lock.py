@@ -1,6 +1,7 @@
 """Registration holds the write lock only for the decision and the inserts (issue 6 §6 b): the mail
 prepared before the lock is replaced when the seats changed meanwhile; SQLite's BEGIN IMMEDIATE
 waits for the lock by short polls and keeps the busy timeout for everything else."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -25,11 +26,21 @@ def _someone_takes_the_last_seat_before_the_lock(monkeypatch):
     real_lock = services._lock_webinar
 
     def lock(webinar_id):
-        services.db.session.add(Registration(
-            webinar_id=webinar_id, last_name="Rapide", first_name="Rémi", email="rapide@example.org",
-            email_normalized="rapide@example.org", structure_name="Asso",
-            structure_type=make_registration_data().structure_type, departement_code="33", role="", question="", status=RegistrationStatus.CONFIRMED,
-        ))
+        services.db.session.add(
+            Registration(
+                webinar_id=webinar_id,
+                last_name="Rapide",
+                first_name="Rémi",
+                email="rapide@example.org",
+                email_normalized="rapide@example.org",
+                structure_name="Asso",
+                structure_type=make_registration_data().structure_type,
+                departement_code="33",
+                role="",
+                question="",
+                status=RegistrationStatus.CONFIRMED,
+            )
+        )
         services.db.session.flush()
         return real_lock(webinar_id)
 
@@ -59,12 +70,21 @@ def test_waiting_position_is_the_one_decided_under_the_lock(db, monkeypatch):
 
     def lock(webinar_id):
         for name in ("premier", "second"):
-            services.db.session.add(Registration(
-                webinar_id=webinar_id, last_name=name, first_name="En attente", email=f"{name}@example.org",
-                email_normalized=f"{name}@example.org", structure_name="Asso",
-                structure_type=make_registration_data().structure_type, departement_code="33", role="",
-                question="", status=RegistrationStatus.WAITING,
-            ))
+            services.db.session.add(
+                Registration(
+                    webinar_id=webinar_id,
+                    last_name=name,
+                    first_name="En attente",
+                    email=f"{name}@example.org",
+                    email_normalized=f"{name}@example.org",
+                    structure_name="Asso",
+                    structure_type=make_registration_data().structure_type,
+                    departement_code="33",
+                    role="",
+                    question="",
+                    status=RegistrationStatus.WAITING,
+                )
+            )
         services.db.session.flush()
         return real_lock(webinar_id)
 

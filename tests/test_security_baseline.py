@@ -1,4 +1,5 @@
 """Security baseline: headers on every GET route, cookies, production configuration, CSRF."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,11 @@ from app import create_app
 from config import ProductionConfig
 
 # Placeholder values for URL converters, so that every GET rule of the map can be requested.
-CONVERTER_SAMPLES = {"IntegerConverter": 1, "FloatConverter": 1.0, "UUIDConverter": "00000000-0000-0000-0000-000000000000"}
+CONVERTER_SAMPLES = {
+    "IntegerConverter": 1,
+    "FloatConverter": 1.0,
+    "UUIDConverter": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def sample_url(app, rule) -> str:

@@ -7,6 +7,7 @@
 
 The GET-route headers and CSP checks live in ``tests/test_security_baseline.py`` (helpers reused).
 """
+
 from __future__ import annotations
 
 import pytest

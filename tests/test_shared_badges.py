@@ -1,4 +1,5 @@
 """Badges shared between pages: an application's status, a back-office account's state."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -26,6 +27,14 @@ def test_account_badge_states(app):
         with app.test_request_context():
             return render_template_string(template, referent=SimpleNamespace(**state))
 
-    assert badge(is_active=False, password_hash="x") == '<span class="fr-badge fr-badge--sm fr-badge--error">Désactivé</span>'
-    assert badge(is_active=True, password_hash=None) == '<span class="fr-badge fr-badge--sm fr-badge--info">Invitation envoyée</span>'
-    assert badge(is_active=True, password_hash="x") == '<span class="fr-badge fr-badge--sm fr-badge--success">Actif</span>'
+    assert (
+        badge(is_active=False, password_hash="x")
+        == '<span class="fr-badge fr-badge--sm fr-badge--error">Désactivé</span>'
+    )
+    assert (
+        badge(is_active=True, password_hash=None)
+        == '<span class="fr-badge fr-badge--sm fr-badge--info">Invitation envoyée</span>'
+    )
+    assert (
+        badge(is_active=True, password_hash="x") == '<span class="fr-badge fr-badge--sm fr-badge--success">Actif</span>'
+    )

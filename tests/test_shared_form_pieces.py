@@ -1,4 +1,5 @@
 """Pieces shared between features: form choices (app/forms.py, app/auth/forms.py), département labels."""
+
 from __future__ import annotations
 
 import warnings
@@ -36,7 +37,14 @@ def test_forms_build_without_deprecation_warnings(app):
 
     with app.test_request_context(), warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
-        for form_class in (StructureForm, EssForm, EligibilityForm, RegistrationForm, AccountFilterForm, ChangePasswordForm):
+        for form_class in (
+            StructureForm,
+            EssForm,
+            EligibilityForm,
+            RegistrationForm,
+            AccountFilterForm,
+            ChangePasswordForm,
+        ):
             form_class()
         QueueFilterForm(["33"])
 
@@ -45,7 +53,11 @@ def test_change_password_form_asks_the_current_password_first(app):
     from app.auth.forms import ChangePasswordForm, NewPasswordForm, TotpDisableForm
 
     with app.test_request_context():
-        assert [f.name for f in ChangePasswordForm() if f.name != "csrf_token"] == ["current_password", "password", "confirm"]
+        assert [f.name for f in ChangePasswordForm() if f.name != "csrf_token"] == [
+            "current_password",
+            "password",
+            "confirm",
+        ]
         assert [f.name for f in NewPasswordForm() if f.name != "csrf_token"] == ["password", "confirm"]
         assert TotpDisableForm().password.label.text == "Mot de passe actuel"
 

@@ -1,4 +1,5 @@
 """Static assets: gzip when accepted, year-long cache on versioned URLs, icon sheet cut to what is used."""
+
 from __future__ import annotations
 
 import gzip
@@ -49,8 +50,14 @@ def test_conditional_request_gets_304(client, version):
 
 
 @pytest.mark.parametrize(
-    "url", ["/dsfr/0.0.1/dsfr.min.css", "/dsfr/{v}/../package.json", "/dsfr/{v}/README.md",
-            "/dsfr/{v}/utility/icons/icons.subset-0000000000.min.css", "/static/../config.py"]
+    "url",
+    [
+        "/dsfr/0.0.1/dsfr.min.css",
+        "/dsfr/{v}/../package.json",
+        "/dsfr/{v}/README.md",
+        "/dsfr/{v}/utility/icons/icons.subset-0000000000.min.css",
+        "/static/../config.py",
+    ],
 )
 def test_unknown_or_forbidden_assets_are_not_found(client, version, url):
     assert client.get(url.format(v=version)).status_code == 404
@@ -92,7 +99,11 @@ def test_pages_link_the_icon_subset_which_holds_every_icon_used(client, version)
     used = used_icon_classes()
     assert "fr-icon-arrow-right-line" in used
     for name in used:
-        if name.startswith("fr-icon-") and f".{name}:" in (Path(client.application.config["DSFR_DIST"]) / "utility/icons/icons.min.css").read_text():
+        if (
+            name.startswith("fr-icon-")
+            and f".{name}:"
+            in (Path(client.application.config["DSFR_DIST"]) / "utility/icons/icons.min.css").read_text()
+        ):
             assert f".{name}:before" in css, name
     declared = set(ICON_CLASS.findall(css))
     assert declared <= used
@@ -102,11 +113,14 @@ def test_pages_link_the_icon_subset_which_holds_every_icon_used(client, version)
 def test_subset_keeps_generic_rules_and_media_blocks():
     css = (
         "/* licence */.fr-icon-a-line:before{x:1}.fr-icon-b-line:before,.fr-fi-b-line:before{x:2}"
-        "[class*=\" fr-icon-\"]:before{y:1}@media (min-width:36em){.fr-icon-a-line--sm:before{z:1}.fr-icon-b-line--sm:before{z:2}}"
+        '[class*=" fr-icon-"]:before{y:1}@media (min-width:36em){.fr-icon-a-line--sm:before{z:1}.fr-icon-b-line--sm:before{z:2}}'
         "@media screen and (-ms-high-contrast:active){.fr-icon-a-line:before{w:1}}"
     )
     result = subset_icon_css(css, frozenset({"fr-icon-a-line", "fr-icon-a-line--sm"}))
-    assert result == '.fr-icon-a-line:before{x:1}[class*=" fr-icon-"]:before{y:1}@media (min-width:36em){.fr-icon-a-line--sm:before{z:1}}'
+    assert (
+        result
+        == '.fr-icon-a-line:before{x:1}[class*=" fr-icon-"]:before{y:1}@media (min-width:36em){.fr-icon-a-line--sm:before{z:1}}'
+    )
 
 
 def test_assets_compress_command_prepares_the_copies(app, runner, tmp_path):

@@ -2,6 +2,7 @@
 exactly N confirmed, the others waiting in arrival order, no duplicate, no 5xx.
 
 A quick SQLite check; tests/test_load_invariants.py runs the larger rush on the session's database."""
+
 from __future__ import annotations
 
 import pytest

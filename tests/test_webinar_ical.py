@@ -1,4 +1,5 @@
 """Calendar files parsed back with icalendar: UID, SEQUENCE, TZID + VTIMEZONE, METHOD, no join link."""
+
 from __future__ import annotations
 
 import base64
@@ -98,9 +99,7 @@ def test_uid_stable_and_sequence_increasing_through_changes(db):
     services.cancel_webinar(webinar.id)
     db.session.commit()
     messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    calendars = [
-        parse(base64.b64decode(m.attachments[0]["data"])) for m in messages if m.attachments
-    ]
+    calendars = [parse(base64.b64decode(m.attachments[0]["data"])) for m in messages if m.attachments]
     assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "REQUEST", "CANCEL"]
     assert {str(the_event(c)["UID"]) for c in calendars} == {webinar.ics_uid}
     sequences = [int(the_event(c)["SEQUENCE"]) for c in calendars]
@@ -110,11 +109,17 @@ def test_uid_stable_and_sequence_increasing_through_changes(db):
 
 def _same(webinar, **changes):
     values = dict(
-        title=webinar.title, description=webinar.description, starts_at=webinar.starts_at,
-        duration_minutes=webinar.duration_minutes, capacity=webinar.capacity,
-        registration_deadline=webinar.registration_deadline, waitlist_enabled=webinar.waitlist_enabled,
-        organiser_name=webinar.organiser_name, organiser_email=webinar.organiser_email,
-        departement_codes=webinar.departement_codes, join_url=webinar.join_url,
+        title=webinar.title,
+        description=webinar.description,
+        starts_at=webinar.starts_at,
+        duration_minutes=webinar.duration_minutes,
+        capacity=webinar.capacity,
+        registration_deadline=webinar.registration_deadline,
+        waitlist_enabled=webinar.waitlist_enabled,
+        organiser_name=webinar.organiser_name,
+        organiser_email=webinar.organiser_email,
+        departement_codes=webinar.departement_codes,
+        join_url=webinar.join_url,
     )
     values.update(changes)
     return services.WebinarData(**values)

@@ -1,5 +1,6 @@
 """Webinar mails through a real SMTP server on loopback (aiosmtpd): refused then accepted again →
 retried and delivered once; the join-link job run twice and concurrently → one mail per person."""
+
 from __future__ import annotations
 
 import email

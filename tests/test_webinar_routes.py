@@ -1,5 +1,6 @@
 """Webinar routes: public listing, details and registration, management page; back-office screens
 with their scope (another département's référent gets 404)."""
+
 from __future__ import annotations
 
 import csv
@@ -131,9 +132,10 @@ def test_register_twice_resends_management_link(client, db):
     response = client.post(f"/webinaires/{webinar.id}", data=again, follow_redirects=True)
     assert "existe déjà" in response.get_data(as_text=True).replace("&#39;", "'")
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
-    assert db.session.scalar(
-        sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="webinar_already_registered")
-    ) == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="webinar_already_registered"))
+        == 1
+    )
 
 
 def test_waiting_list_flash_shows_position(client, db):
@@ -141,7 +143,8 @@ def test_waiting_list_flash_shows_position(client, db):
     db.session.commit()
     client.post(f"/webinaires/{webinar.id}", data=FORM)
     response = client.post(
-        f"/webinaires/{webinar.id}", data=FORM | {"email": "b@example.org", "email_confirmation": "b@example.org"},
+        f"/webinaires/{webinar.id}",
+        data=FORM | {"email": "b@example.org", "email_confirmation": "b@example.org"},
         follow_redirects=True,
     )
     html = response.get_data(as_text=True).replace("&#39;", "'")
@@ -185,7 +188,9 @@ def test_cancel_via_management_link_promotes_next(client, db):
     page = client.get(f"/inscription/{second.token}")
     assert "en position 1" in page.get_data(as_text=True).replace("&#39;", "'")
     confirm = client.get(f"/inscription/{first.token}/annuler")
-    assert confirm.status_code == 200 and "Confirmer l'annulation" in confirm.get_data(as_text=True).replace("&#39;", "'")
+    assert confirm.status_code == 200 and "Confirmer l'annulation" in confirm.get_data(as_text=True).replace(
+        "&#39;", "'"
+    )
     response = client.post(f"/inscription/{first.token}/annuler")
     assert response.status_code == 302
     db.session.expire_all()
@@ -236,7 +241,10 @@ def test_registration_posts_are_rate_limited(tmp_path):
         client = app.test_client()
         assert client.get(f"/webinaires/{webinar.id}").status_code == 200
         statuses = [
-            client.post(f"/webinaires/{webinar.id}", data=FORM | {"email": f"r{i}@example.org", "email_confirmation": f"r{i}@example.org"}).status_code
+            client.post(
+                f"/webinaires/{webinar.id}",
+                data=FORM | {"email": f"r{i}@example.org", "email_confirmation": f"r{i}@example.org"},
+            ).status_code
             for i in range(3)
         ]
         assert statuses == [302, 302, 429]
@@ -295,7 +303,9 @@ def test_scope_other_departement_gets_404_everywhere(client, auth, db, two_refer
         assert client.get(url).status_code == 404, url
     for url in posts:
         assert client.post(url).status_code == 404, url
-    assert "Webinaire Gironde" not in client.get("/espace-referent/webinaires").get_data(as_text=True).replace("&#39;", "'")
+    assert "Webinaire Gironde" not in client.get("/espace-referent/webinaires").get_data(as_text=True).replace(
+        "&#39;", "'"
+    )
     db.session.expire_all()
     assert db.session.get(Webinar, webinar.id).status is WebinarStatus.SCHEDULED
 
@@ -320,7 +330,9 @@ def test_csv_export_is_formula_safe(client, auth, two_referents):
     auth.login_as(gironde)
     response = client.get(f"/espace-referent/webinaires/{webinar.id}/inscrits.csv")
     assert response.headers["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).replace("&#39;", "'").lstrip("\ufeff")), delimiter=";"))
+    rows = list(
+        csv.reader(io.StringIO(response.get_data(as_text=True).replace("&#39;", "'").lstrip("\ufeff")), delimiter=";")
+    )
     assert rows[0][0] == "Statut"
     assert rows[2][2] == "'=HYPERLINK(1)"
     assert rows[2][0] == "En attente" and rows[2][1] == "1"
@@ -332,15 +344,29 @@ def test_create_webinar_and_validation(client, auth, db, two_referents):
     page = client.get("/espace-referent/webinaires/nouveau")
     assert page.status_code == 200 and 'value="33"' in page.get_data(as_text=True).replace("&#39;", "'")
     data = {
-        "title": "Nouveau webinaire", "description": "Programme", "date": "2031-03-04", "start_time": "14:30",
-        "duration_minutes": "90", "capacity": "15", "deadline_date": "2031-03-01", "deadline_time": "23:59",
-        "waitlist_enabled": "y", "organiser_name": "Référent TIG Gironde", "organiser_email": "referent.tig.33@justice.fr",
-        "hosts": "", "audience": "", "departements": "59", "region": "", "join_url": "https://visio.example.org/x",
+        "title": "Nouveau webinaire",
+        "description": "Programme",
+        "date": "2031-03-04",
+        "start_time": "14:30",
+        "duration_minutes": "90",
+        "capacity": "15",
+        "deadline_date": "2031-03-01",
+        "deadline_time": "23:59",
+        "waitlist_enabled": "y",
+        "organiser_name": "Référent TIG Gironde",
+        "organiser_email": "referent.tig.33@justice.fr",
+        "hosts": "",
+        "audience": "",
+        "departements": "59",
+        "region": "",
+        "join_url": "https://visio.example.org/x",
     }
     bad = client.post("/espace-referent/webinaires/nouveau", data=data)
     assert bad.status_code == 200 and title_of(bad).startswith("Erreur : ")
     assert "au moins un de vos départements" in bad.get_data(as_text=True).replace("&#39;", "'")
-    late = client.post("/espace-referent/webinaires/nouveau", data=data | {"departements": "33", "deadline_date": "2031-03-05"})
+    late = client.post(
+        "/espace-referent/webinaires/nouveau", data=data | {"departements": "33", "deadline_date": "2031-03-05"}
+    )
     assert "doit précéder le webinaire" in late.get_data(as_text=True).replace("&#39;", "'")
     ok = client.post("/espace-referent/webinaires/nouveau", data=data | {"departements": "33, 24"})
     assert ok.status_code == 302
@@ -356,9 +382,17 @@ def test_create_regional_webinar(client, auth, db, two_referents):
     gironde, *_ = two_referents
     auth.login_as(gironde)
     data = {
-        "title": "Régional", "date": "2031-03-04", "start_time": "10:00", "duration_minutes": "60", "capacity": "30",
-        "deadline_date": "2031-03-01", "deadline_time": "12:00", "organiser_name": "CRESS",
-        "organiser_email": "contact@cress.example.org", "departements": "", "region": "Nouvelle-Aquitaine",
+        "title": "Régional",
+        "date": "2031-03-04",
+        "start_time": "10:00",
+        "duration_minutes": "60",
+        "capacity": "30",
+        "deadline_date": "2031-03-01",
+        "deadline_time": "12:00",
+        "organiser_name": "CRESS",
+        "organiser_email": "contact@cress.example.org",
+        "departements": "",
+        "region": "Nouvelle-Aquitaine",
     }
     assert client.post("/espace-referent/webinaires/nouveau", data=data).status_code == 302
     webinar = db.session.scalar(sa.select(Webinar).filter_by(title="Régional"))
@@ -376,12 +410,20 @@ def test_edit_reschedule_sends_updates(client, auth, db, two_referents):
     start = to_paris(webinar.starts_at)
     deadline = to_paris(webinar.registration_deadline)
     data = {
-        "title": webinar.title, "description": webinar.description,
-        "date": start.strftime("%Y-%m-%d"), "start_time": (start + timedelta(hours=1)).strftime("%H:%M"),
-        "duration_minutes": "90", "capacity": "1", "deadline_date": deadline.strftime("%Y-%m-%d"),
-        "deadline_time": deadline.strftime("%H:%M"), "waitlist_enabled": "y",
-        "organiser_name": webinar.organiser_name, "organiser_email": webinar.organiser_email,
-        "departements": "33", "region": "", "join_url": webinar.join_url,
+        "title": webinar.title,
+        "description": webinar.description,
+        "date": start.strftime("%Y-%m-%d"),
+        "start_time": (start + timedelta(hours=1)).strftime("%H:%M"),
+        "duration_minutes": "90",
+        "capacity": "1",
+        "deadline_date": deadline.strftime("%Y-%m-%d"),
+        "deadline_time": deadline.strftime("%H:%M"),
+        "waitlist_enabled": "y",
+        "organiser_name": webinar.organiser_name,
+        "organiser_email": webinar.organiser_email,
+        "departements": "33",
+        "region": "",
+        "join_url": webinar.join_url,
     }
     if (start + timedelta(hours=1)).date() != start.date():
         data["start_time"] = (start - timedelta(hours=1)).strftime("%H:%M")
@@ -397,7 +439,9 @@ def test_promote_resend_join_link_and_cancel(client, auth, db, two_referents):
     auth.login_as(gironde)
     first, second = db.session.scalars(sa.select(Registration).order_by(Registration.id)).all()
     # Full: manual promotion refused with a message.
-    response = client.post(f"/espace-referent/webinaires/{webinar.id}/inscriptions/{second.id}/promouvoir", follow_redirects=True)
+    response = client.post(
+        f"/espace-referent/webinaires/{webinar.id}/inscriptions/{second.id}/promouvoir", follow_redirects=True
+    )
     assert "Toutes les places sont prises" in response.get_data(as_text=True).replace("&#39;", "'")
     client.post(f"/espace-referent/webinaires/{webinar.id}/inscriptions/{first.id}/renvoyer-invitation")
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="webinar_invite")) == 1

@@ -1,4 +1,5 @@
 """Webinar services: seat cap, waiting list order, promotion, deadline, duplicates, cut-off, changes."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -70,9 +71,16 @@ def test_partial_unique_index_rejects_second_active_row(db):
     db.session.commit()
     first = register(db, webinar, "dup@example.org")
     twin = Registration(
-        webinar_id=webinar.id, last_name="X", first_name="Y", email="DUP@example.org",
-        email_normalized="dup@example.org", structure_name="S", structure_type=first.structure_type,
-        departement_code="33", role="R", status=RegistrationStatus.WAITING,
+        webinar_id=webinar.id,
+        last_name="X",
+        first_name="Y",
+        email="DUP@example.org",
+        email_normalized="dup@example.org",
+        structure_name="S",
+        structure_type=first.structure_type,
+        departement_code="33",
+        role="R",
+        status=RegistrationStatus.WAITING,
     )
     db.session.add(twin)
     with pytest.raises(IntegrityError):
@@ -94,7 +102,9 @@ def test_deadline_and_start_close_registration(db):
     with pytest.raises(services.RegistrationClosed, match="commencé"):
         services.register(webinar.id, make_registration_data(), now=webinar.starts_at + timedelta(minutes=1))
     db.session.rollback()
-    ok = services.register(webinar.id, make_registration_data(), now=webinar.registration_deadline - timedelta(seconds=1))
+    ok = services.register(
+        webinar.id, make_registration_data(), now=webinar.registration_deadline - timedelta(seconds=1)
+    )
     assert ok.status is RegistrationStatus.CONFIRMED
 
 
@@ -186,11 +196,19 @@ def test_manual_promotion_needs_free_seat(db):
 
 def _data_from(webinar, **changes):
     values = dict(
-        title=webinar.title, description=webinar.description, starts_at=webinar.starts_at,
-        duration_minutes=webinar.duration_minutes, capacity=webinar.capacity,
-        registration_deadline=webinar.registration_deadline, waitlist_enabled=webinar.waitlist_enabled,
-        organiser_name=webinar.organiser_name, organiser_email=webinar.organiser_email, hosts=webinar.hosts,
-        audience=webinar.audience, departement_codes=webinar.departement_codes, region=webinar.region,
+        title=webinar.title,
+        description=webinar.description,
+        starts_at=webinar.starts_at,
+        duration_minutes=webinar.duration_minutes,
+        capacity=webinar.capacity,
+        registration_deadline=webinar.registration_deadline,
+        waitlist_enabled=webinar.waitlist_enabled,
+        organiser_name=webinar.organiser_name,
+        organiser_email=webinar.organiser_email,
+        hosts=webinar.hosts,
+        audience=webinar.audience,
+        departement_codes=webinar.departement_codes,
+        region=webinar.region,
         join_url=webinar.join_url,
     )
     values.update(changes)
@@ -355,9 +373,15 @@ def test_purge_job_anonymises_registrations_after_retention(app, db):
     for webinar in (old, recent):
         db.session.add(
             Registration(
-                webinar_id=webinar.id, last_name="A", first_name="B", email="a@example.org",
-                email_normalized="a@example.org", structure_name="S",
-                structure_type=make_registration_data().structure_type, departement_code="33", role="R",
+                webinar_id=webinar.id,
+                last_name="A",
+                first_name="B",
+                email="a@example.org",
+                email_normalized="a@example.org",
+                structure_name="S",
+                structure_type=make_registration_data().structure_type,
+                departement_code="33",
+                role="R",
                 status=RegistrationStatus.CONFIRMED,
             )
         )
@@ -393,8 +417,14 @@ def test_every_webinar_mail_states_time_zone_and_management_link(app, db):
     messages = mails(db)
     categories = {m.category for m in messages}
     assert categories == {
-        "webinar_confirmation", "webinar_waiting", "webinar_already_registered", "webinar_invite",
-        "webinar_changed", "webinar_registration_cancelled", "webinar_promoted", "webinar_join_link",
+        "webinar_confirmation",
+        "webinar_waiting",
+        "webinar_already_registered",
+        "webinar_invite",
+        "webinar_changed",
+        "webinar_registration_cancelled",
+        "webinar_promoted",
+        "webinar_join_link",
         "webinar_cancelled",
     }
     tokens = {"a@example.org": first.token, "b@example.org": second.token}

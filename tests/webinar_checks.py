@@ -1,5 +1,6 @@
 """Checks shared by the tests that rush a webinar through a real server (test_webinar_concurrency,
 test_load_invariants)."""
+
 from __future__ import annotations
 
 from app.webinars.models import Registration, RegistrationStatus

@@ -4,6 +4,7 @@ Ministry heading, page numbers, DejaVu for French characters).
 A pure function of the application's recorded decision: the email attachment and the back-office
 download are the same bytes, built on demand (nothing stored).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -97,17 +98,27 @@ def attestation_pdf(application: Application) -> bytes:
     with pdf.table(
         col_widths=(30, 26, 11, 16, 32, 13), headings_style=headings, line_height=5, text_align="LEFT"
     ) as table:
-        table.row([pdf.text_(heading) for heading in ("Intitulé", "Lieu", "Places", "Heures par semaine", "Tuteurs", "Mineurs")])
+        table.row(
+            [
+                pdf.text_(heading)
+                for heading in ("Intitulé", "Lieu", "Places", "Heures par semaine", "Tuteurs", "Mineurs")
+            ]
+        )
         for post in application.posts:
             tutors = "\n".join(post.tutor_lines(with_birth=False))  # the attestation is shown around
-            table.row([pdf.text_(cell) for cell in (
-                post.title,
-                post.place,
-                str(post.places_count),
-                str(post.hours_per_week),
-                tutors,
-                "Oui" if post.minors_allowed else "Non",
-            )])
+            table.row(
+                [
+                    pdf.text_(cell)
+                    for cell in (
+                        post.title,
+                        post.place,
+                        str(post.places_count),
+                        str(post.hours_per_week),
+                        tutors,
+                        "Oui" if post.minors_allowed else "Non",
+                    )
+                ]
+            )
     pdf.ln(6)
     pdf.paragraph(
         "La structure tient le service pénitentiaire d'insertion et de probation (ou la protection judiciaire "

@@ -4,6 +4,7 @@ Spreadsheet formula injection is neutralised: a text cell starting with = + - @ 
 return is prefixed with an apostrophe, so Excel and LibreOffice show it as text instead of running it.
 CSV: UTF-8 with a BOM and ``;`` separators, as French Excel expects.
 """
+
 from __future__ import annotations
 
 import csv
@@ -89,7 +90,7 @@ def to_xlsx(rows: Iterable[Sequence[str]], title: str = "Candidatures") -> bytes
         # openpyxl would still read a leading "=" as a formula: force every cell to text.
         for cell in sheet[sheet.max_row]:
             cell.data_type = "s"
-        widths = [max(w, min(len(t), 60)) for w, t in zip(widths, texts)]
+        widths = [max(w, min(len(t), 60)) for w, t in zip(widths, texts, strict=False)]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width + 2
     sheet.freeze_panes = "A2"

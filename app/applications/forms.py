@@ -1,5 +1,6 @@
 """One form per wizard step. Field checks call the pure validators; rules that depend on other
 answers (type of structure, département, eligibility) are in each form's ``validate``."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,7 +24,9 @@ from app.eligibility.structures import StructureType, structure_type_choices
 from app.forms import YES_NO, BaseForm, MultiCheckboxField, select_choices
 from app.territories import ALSACE_MOSELLE, departement_choices, normalize_code
 
-SOCIAL_UTILITY_CHOICES = select_choices(SOCIAL_UTILITY_PURPOSES.items())  # loi n° 2014-856, art. 2 (shared with the checker)
+SOCIAL_UTILITY_CHOICES = select_choices(
+    SOCIAL_UTILITY_PURPOSES.items()
+)  # loi n° 2014-856, art. 2 (shared with the checker)
 SOCIAL_UTILITY_LABELS = dict(SOCIAL_UTILITY_PURPOSES)
 
 
@@ -60,7 +63,10 @@ def whole_number(minimum: int, maximum: int, what: str, example: int):
 class StartForm(BaseForm):
     email = StringField(
         "Votre adresse électronique",
-        validators=[required("Indiquez votre adresse électronique, par exemple nom@exemple.fr."), cleaned_by(v.clean_email)],
+        validators=[
+            required("Indiquez votre adresse électronique, par exemple nom@exemple.fr."),
+            cleaned_by(v.clean_email),
+        ],
         description="Nous vous y envoyons le lien privé pour reprendre votre candidature plus tard. Format attendu : nom@exemple.fr",
     )
     # Answers carried from the eligibility checker (query string, optional, hidden).
@@ -70,7 +76,10 @@ class StartForm(BaseForm):
 class StructureForm(BaseForm):
     structure_name = StringField(
         "Nom de la structure",
-        validators=[required("Indiquez le nom de la structure, par exemple Association Les Jardins partagés."), Length(max=300)],
+        validators=[
+            required("Indiquez le nom de la structure, par exemple Association Les Jardins partagés."),
+            Length(max=300),
+        ],
     )
     structure_type = RadioField(
         "Nature de la structure",
@@ -131,15 +140,25 @@ class StructureForm(BaseForm):
         ok = super().validate(extra_validators)
         structure_type = _structure_type(self.structure_type.data)
         departement = normalize_code(self.departement_code.data) if self.departement_code.data else ""
-        if structure_type is not None and structure_type is not StructureType.ASSOCIATION and not (self.siret.data or "").strip():
-            self.siret.errors.append("Indiquez le numéro SIRET de la structure (14 chiffres), par exemple 123 456 789 00012.")
+        if (
+            structure_type is not None
+            and structure_type is not StructureType.ASSOCIATION
+            and not (self.siret.data or "").strip()
+        ):
+            self.siret.errors.append(
+                "Indiquez le numéro SIRET de la structure (14 chiffres), par exemple 123 456 789 00012."
+            )
             ok = False
-        if structure_type is StructureType.ASSOCIATION and departement and departement not in ALSACE_MOSELLE:
-            if not (self.rna.data or "").strip():
-                self.rna.errors.append(
-                    "Indiquez le numéro RNA de l'association (W suivi de 9 chiffres ou lettres), par exemple W331234567."
-                )
-                ok = False
+        if (
+            structure_type is StructureType.ASSOCIATION
+            and departement
+            and departement not in ALSACE_MOSELLE
+            and not (self.rna.data or "").strip()
+        ):
+            self.rna.errors.append(
+                "Indiquez le numéro RNA de l'association (W suivi de 9 chiffres ou lettres), par exemple W331234567."
+            )
+            ok = False
         if departement and self.postal_code.data and not self.postal_code.errors:
             try:
                 v.clean_postal_code(self.postal_code.data, departement)
@@ -175,21 +194,31 @@ class ContactForm(BaseForm):
         "Nom", validators=[required("Indiquez le nom de la personne à contacter, par exemple Martin."), Length(max=150)]
     )
     contact_first_name = StringField(
-        "Prénom", validators=[required("Indiquez le prénom de la personne à contacter, par exemple Jeanne."), Length(max=150)]
+        "Prénom",
+        validators=[required("Indiquez le prénom de la personne à contacter, par exemple Jeanne."), Length(max=150)],
     )
     contact_role = StringField(
         "Fonction dans la structure",
-        validators=[required("Indiquez la fonction de la personne à contacter, par exemple Directrice."), Length(max=200)],
+        validators=[
+            required("Indiquez la fonction de la personne à contacter, par exemple Directrice."),
+            Length(max=200),
+        ],
         description="Par exemple : président, directrice, responsable des ressources humaines.",
     )
     contact_email = StringField(
         "Adresse électronique",
-        validators=[required("Indiquez une adresse électronique, par exemple nom@exemple.fr."), cleaned_by(v.clean_email)],
+        validators=[
+            required("Indiquez une adresse électronique, par exemple nom@exemple.fr."),
+            cleaned_by(v.clean_email),
+        ],
         description="Format attendu : nom@exemple.fr. Le référent TIG vous écrira à cette adresse.",
     )
     contact_phone = StringField(
         "Téléphone",
-        validators=[required("Indiquez un numéro de téléphone, par exemple 06 12 34 56 78."), cleaned_by(v.clean_phone)],
+        validators=[
+            required("Indiquez un numéro de téléphone, par exemple 06 12 34 56 78."),
+            cleaned_by(v.clean_phone),
+        ],
         description="Format attendu : 10 chiffres, par exemple 06 12 34 56 78.",
     )
 
@@ -213,7 +242,11 @@ class EssForm(BaseForm):
     social_utility = MultiCheckboxField(
         "Objectifs d'utilité sociale poursuivis",
         choices=SOCIAL_UTILITY_CHOICES,
-        validators=[required("Cochez au moins un objectif d'utilité sociale, par exemple le soutien à des personnes en situation de fragilité.")],
+        validators=[
+            required(
+                "Cochez au moins un objectif d'utilité sociale, par exemple le soutien à des personnes en situation de fragilité."
+            )
+        ],
         description="Cochez un ou plusieurs objectifs (loi n° 2014-856 du 31 juillet 2014, article 2).",
     )
     social_utility_statement = TextAreaField(
@@ -248,29 +281,47 @@ class PostForm(BaseForm):
 
     title = StringField(
         "Intitulé du poste",
-        validators=[required("Indiquez l'intitulé du poste, par exemple Agent d'entretien des espaces verts."), Length(max=200)],
+        validators=[
+            required("Indiquez l'intitulé du poste, par exemple Agent d'entretien des espaces verts."),
+            Length(max=200),
+        ],
     )
     tasks = TextAreaField(
         "Tâches confiées",
-        validators=[required("Décrivez les tâches confiées, par exemple tonte, désherbage et ramassage des feuilles."), Length(max=3000)],
+        validators=[
+            required("Décrivez les tâches confiées, par exemple tonte, désherbage et ramassage des feuilles."),
+            Length(max=3000),
+        ],
     )
     place = StringField(
         "Lieu",
-        validators=[required("Indiquez le lieu où se déroule le travail, par exemple Parc municipal, Bordeaux."), Length(max=300)],
+        validators=[
+            required("Indiquez le lieu où se déroule le travail, par exemple Parc municipal, Bordeaux."),
+            Length(max=300),
+        ],
     )
     schedule = StringField(
         "Jours et horaires",
-        validators=[required("Indiquez les jours et horaires, par exemple du lundi au vendredi, de 9 h à 12 h."), Length(max=300)],
+        validators=[
+            required("Indiquez les jours et horaires, par exemple du lundi au vendredi, de 9 h à 12 h."),
+            Length(max=300),
+        ],
         description="Par exemple : du lundi au vendredi, de 9 h à 12 h.",
     )
     hours_per_week = StringField(
         "Nombre d'heures par semaine",
-        validators=[required("Indiquez le nombre d'heures par semaine, par exemple 15."), whole_number(1, 35, "Le nombre d'heures par semaine", 15)],
+        validators=[
+            required("Indiquez le nombre d'heures par semaine, par exemple 15."),
+            whole_number(1, 35, "Le nombre d'heures par semaine", 15),
+        ],
         description="Un nombre entier entre 1 et 35, par exemple 15.",
     )
     places_count = StringField(
         "Nombre de places",
-        validators=[required("Indiquez le nombre de places, par exemple 2."), whole_number(1, 50, "Le nombre de places", 2)],
+        validators=[
+            required("Indiquez le nombre de places, par exemple 2."),
+            whole_number(1, 50, "Le nombre de places", 2),
+        ],
         description="Le nombre de personnes accueillies en même temps sur ce poste, par exemple 2.",
     )
     minors_allowed = BooleanField("Ce poste peut accueillir des mineurs (16 ans et plus)")
@@ -295,7 +346,10 @@ class TutorForm(BaseForm):
     )
     role = StringField(
         "Fonction du tuteur",
-        validators=[required("Indiquez la fonction du tuteur, par exemple Responsable des espaces verts."), Length(max=200)],
+        validators=[
+            required("Indiquez la fonction du tuteur, par exemple Responsable des espaces verts."),
+            Length(max=200),
+        ],
     )
     # Asked for the inscription of the post on the départemental list (domain.md §3); optional here: the
     # référent asks for them before the inscription if they are missing.
@@ -314,7 +368,9 @@ class TutorForm(BaseForm):
 
     def validate_birth_date(self, field):
         if field.data and not date(1900, 1, 1) <= field.data <= date.today():
-            raise ValidationError("Indiquez une date de naissance passée, au format jj/mm/aaaa, par exemple 14/03/1980.")
+            raise ValidationError(
+                "Indiquez une date de naissance passée, au format jj/mm/aaaa, par exemple 14/03/1980."
+            )
 
 
 class StepForm(BaseForm):
@@ -324,7 +380,9 @@ class StepForm(BaseForm):
 class DeclarationForm(BaseForm):
     accept = BooleanField(
         "Je certifie l'exactitude des informations fournies et m'engage à informer le référent TIG de tout changement.",
-        validators=[required("Cochez la case pour certifier l'exactitude des informations avant d'envoyer votre candidature.")],
+        validators=[
+            required("Cochez la case pour certifier l'exactitude des informations avant d'envoyer votre candidature.")
+        ],
     )
 
 

@@ -4,6 +4,7 @@
   plus the outbox dedupe key make a second run, or two workers at once, send nothing more);
 - the deletion of expired drafts and of their files (personal data are not kept longer than said).
 """
+
 from __future__ import annotations
 
 import logging

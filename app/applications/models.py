@@ -4,6 +4,7 @@ One row from the first step to the decision: a draft (``status=DRAFT``) becomes 
 it is submitted. The applicant reaches it without an account through ``access_token`` (resume link
 while a draft, follow-up page ``/suivi/<token>`` afterwards).
 """
+
 from __future__ import annotations
 
 import enum
@@ -76,7 +77,9 @@ class Application(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Public reference, set at submission: TIG-<year>-<id on 6 digits>.
     reference: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
-    status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus), default=ApplicationStatus.DRAFT, index=True)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus), default=ApplicationStatus.DRAFT, index=True
+    )
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Private link of the applicant (resume the draft, then follow the application).
     access_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
@@ -214,7 +217,9 @@ class ApplicationDocument(db.Model):
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     source: Mapped[DocumentSource] = mapped_column(_enum(DocumentSource, 10), default=DocumentSource.APPLICANT)
-    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("application_messages.id", ondelete="SET NULL"), index=True)
+    message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("application_messages.id", ondelete="SET NULL"), index=True
+    )
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="documents")

@@ -5,6 +5,7 @@ fpdf2's core fonts are latin-1 only: the base uses DejaVu Sans (Debian's ``fonts
 French text with « », œ, € and narrow no-break spaces, and falls back to Helvetica with text
 reduced to latin-1 when the font is missing.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,7 +48,17 @@ class BasePDF(FPDF):
         text = str(text or "")
         if self.unicode:
             return text
-        replacements = {"\u202f": " ", "\u00a0": " ", "’": "'", "œ": "oe", "Œ": "OE", "…": "...", "–": "-", "—": "-", "€": "EUR"}
+        replacements = {
+            "\u202f": " ",
+            "\u00a0": " ",
+            "’": "'",
+            "œ": "oe",
+            "Œ": "OE",
+            "…": "...",
+            "–": "-",
+            "—": "-",
+            "€": "EUR",
+        }
         for old, new in replacements.items():
             text = text.replace(old, new)
         return text.encode("latin-1", "replace").decode("latin-1")
@@ -58,8 +69,15 @@ class BasePDF(FPDF):
         self.cell(0, 5, self.text_("MINISTÈRE DE LA JUSTICE"), new_x="LMARGIN", new_y="NEXT")
         self.set_font(self.family, "", 8)
         self.set_text_color(*GREY)
-        self.cell(0, 4, self.text_("Agence du travail d'intérêt général et de l'insertion professionnelle (ATIGIP) – TIG Partenaires"),
-                  new_x="LMARGIN", new_y="NEXT")
+        self.cell(
+            0,
+            4,
+            self.text_(
+                "Agence du travail d'intérêt général et de l'insertion professionnelle (ATIGIP) – TIG Partenaires"
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         self.ln(4)
         self.set_text_color(0, 0, 0)
 
@@ -102,7 +120,9 @@ class BasePDF(FPDF):
         self.set_font(self.family, "B", 9.5)
         self.multi_cell(0, 5, self.text_(label), new_x="LMARGIN", new_y="NEXT")
         self.set_font(self.family, "", 9.5)
-        self.multi_cell(0, 5, self.text_(value if value not in (None, "") else "Non renseigné"), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            0, 5, self.text_(value if value not in (None, "") else "Non renseigné"), new_x="LMARGIN", new_y="NEXT"
+        )
         self.ln(1.5)
 
     def paragraph(self, text: str, size: float = 9.5, style: str = "", space: float = 2) -> None:
@@ -122,11 +142,16 @@ def application_summary_pdf(application) -> bytes:
     """The applicant's answers as submitted (attached to the confirmation email)."""
     from app.applications.forms import SOCIAL_UTILITY_LABELS
     from app.applications.services import requirements
-    from app.applications.steps import is_shown, BY_KEY
+    from app.applications.steps import BY_KEY, is_shown
 
     reference = application.reference or "brouillon"
-    submitted = f"Déposée le {datetime_fr(application.submitted_at)}" if application.submitted_at else "Non encore déposée"
-    pdf = BasePDF(f"Candidature {reference}", f"Demande d'habilitation et d'inscription de postes de travail d'intérêt général. {submitted}.")
+    submitted = (
+        f"Déposée le {datetime_fr(application.submitted_at)}" if application.submitted_at else "Non encore déposée"
+    )
+    pdf = BasePDF(
+        f"Candidature {reference}",
+        f"Demande d'habilitation et d'inscription de postes de travail d'intérêt général. {submitted}.",
+    )
     pdf.title_block()
 
     pdf.heading("1. La structure")
@@ -149,7 +174,10 @@ def application_summary_pdf(application) -> bytes:
         pdf.field("But autre que le seul partage des bénéfices", _yes_no(application.ess_non_profit_purpose))
         pdf.field("Gouvernance démocratique", _yes_no(application.ess_democratic_governance))
         pdf.field("Bénéfices majoritairement réinvestis", _yes_no(application.ess_profits_reinvested))
-        pdf.field("Objectifs d'utilité sociale", "\n".join(f"– {SOCIAL_UTILITY_LABELS.get(k, k)}" for k in application.social_utility or []))
+        pdf.field(
+            "Objectifs d'utilité sociale",
+            "\n".join(f"– {SOCIAL_UTILITY_LABELS.get(k, k)}" for k in application.social_utility or []),
+        )
         pdf.field("Explication", application.social_utility_statement)
 
     pdf.heading(f"Les postes proposés ({len(application.posts)})")
@@ -158,11 +186,16 @@ def application_summary_pdf(application) -> bytes:
         pdf.field("Tâches confiées", post.tasks)
         pdf.field("Lieu", post.place)
         pdf.field("Jours et horaires", post.schedule)
-        pdf.field("Heures par semaine et places", f"{post.hours_per_week} h par semaine, {post.places_count} place{'s' if post.places_count > 1 else ''}")
+        pdf.field(
+            "Heures par semaine et places",
+            f"{post.hours_per_week} h par semaine, {post.places_count} place{'s' if post.places_count > 1 else ''}",
+        )
         features = [
             "accueil de mineurs possible" if post.minors_allowed else "pas d'accueil de mineurs",
             "effort physique" if post.physical_effort else "sans effort physique particulier",
-            "accessible aux personnes à mobilité réduite" if post.accessible_reduced_mobility else "non accessible aux personnes à mobilité réduite",
+            "accessible aux personnes à mobilité réduite"
+            if post.accessible_reduced_mobility
+            else "non accessible aux personnes à mobilité réduite",
         ]
         pdf.field("Conditions", ", ".join(features).capitalize())
         if post.constraints_notes:

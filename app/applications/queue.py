@@ -8,6 +8,7 @@ stop at ``COUNT_CAP`` (shown « plus de 1 000 »), so a page costs the same with
 applications (the ``(departement_code, status, submitted_at, id)`` index serves both the counts and
 the default order).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

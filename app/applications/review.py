@@ -3,6 +3,7 @@
 Every action is traced in the history (ApplicationEvent, with its author) and every message meant
 for the applicant is queued in the outbox in the same transaction, with the follow-up link.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -54,6 +55,7 @@ class AlreadyAssigned(ReviewError):
 
 # --- links and mails ------------------------------------------------------------------------------
 
+
 def followup_url(application: Application) -> str:
     """Absolute link to the applicant's follow-up page (works inside and outside a request)."""
     base = current_app.config["SITE_URL"].rstrip("/")
@@ -80,6 +82,7 @@ def _mail_applicant(application: Application, subject: str, template: str, **con
 
 # --- history ---------------------------------------------------------------------------------------
 
+
 def record_event(
     application: Application,
     kind: str,
@@ -104,9 +107,17 @@ def record_event(
     return event
 
 
-def _move(application: Application, transition: Transition, actor: Referent, detail: str, now: datetime) -> ApplicationEvent:
+def _move(
+    application: Application, transition: Transition, actor: Referent, detail: str, now: datetime
+) -> ApplicationEvent:
     event = record_event(
-        application, transition.kind, actor, detail, from_status=application.status, to_status=transition.target, now=now
+        application,
+        transition.kind,
+        actor,
+        detail,
+        from_status=application.status,
+        to_status=transition.target,
+        now=now,
     )
     application.status = transition.target
     application.status_changed_at = now
@@ -114,6 +125,7 @@ def _move(application: Application, transition: Transition, actor: Referent, det
 
 
 # --- actions ---------------------------------------------------------------------------------------
+
 
 def take(application: Application, referent: Referent, *, now: datetime | None = None) -> None:
     """Assign the application to me; a new one goes "en instruction" at the same time."""
@@ -263,7 +275,8 @@ def request_complements(
         application=application,
         author=MessageAuthor.REFERENT,
         referent_id=referent.id,
-        body=body.strip() or "Pour poursuivre l'instruction de votre candidature, merci de nous transmettre les éléments suivants.",
+        body=body.strip()
+        or "Pour poursuivre l'instruction de votre candidature, merci de nous transmettre les éléments suivants.",
         requested_items=items,
         created_at=now,
     )
@@ -310,7 +323,9 @@ def notify_message(application: Application, message: ApplicationMessage, refere
     )
 
 
-def add_note(application: Application, referent: Referent, body: str, *, now: datetime | None = None) -> ApplicationNote:
+def add_note(
+    application: Application, referent: Referent, body: str, *, now: datetime | None = None
+) -> ApplicationNote:
     """A private note, never shown to the applicant."""
     body = (body or "").strip()
     if not body:

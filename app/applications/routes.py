@@ -1,5 +1,6 @@
 """The applicant's pages: start, wizard steps, confirmation, follow-up. Thin views: form → service →
 commit once → flash → redirect."""
+
 from __future__ import annotations
 
 import re
@@ -8,12 +9,19 @@ from urllib.parse import parse_qsl, urlencode
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from app.applications import bp
+from app.applications import bp, services
 from app.applications import forms as f
-from app.applications import services
 from app.applications import steps as wizard
 from app.applications.models import Application
-from app.applications.uploads import UploadRefused, delete_stored, formats_hint, has_file, human_size, store_upload, stored_path
+from app.applications.uploads import (
+    UploadRefused,
+    delete_stored,
+    formats_hint,
+    has_file,
+    human_size,
+    store_upload,
+    stored_path,
+)
 from app.applications.validators import InvalidValue, format_phone, format_siret
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import Answers, active_regime
@@ -45,6 +53,7 @@ def application_helpers():
 
 
 # --- start -------------------------------------------------------------------------------------------
+
 
 @bp.route("/candidature", methods=["GET", "POST"])
 @limit("application_submit")  # each draft sends a mail: no mail bombing through this form
@@ -87,7 +96,9 @@ def start():
         structure_type=structure_type,
         departement=departement,
         documents=documents,
-        all_documents=[(t, required_documents(t, departement)) for t in StructureType if t is not StructureType.OTHER_COMPANY],
+        all_documents=[
+            (t, required_documents(t, departement)) for t in StructureType if t is not StructureType.OTHER_COMPANY
+        ],
         steps=wizard.STEPS,
     )
 
@@ -112,6 +123,7 @@ def _carried_answers(encoded: str | None):
 
 # --- loading by token ----------------------------------------------------------------------------------
 
+
 class LinkProblem(Exception):
     def __init__(self, response):
         self.response = response
@@ -125,10 +137,18 @@ def link_problem(error: LinkProblem):
 def _load(token: str) -> Application:
     application = services.get_by_token(token)
     if application is None:
-        raise LinkProblem((render_template("applications/link_expired.html", title="Lien introuvable", expired=False), 404))
+        raise LinkProblem(
+            (render_template("applications/link_expired.html", title="Lien introuvable", expired=False), 404)
+        )
     if services.is_expired(application, utcnow()):
-        raise LinkProblem((render_template("applications/link_expired.html", title="Lien expiré", expired=True,
-                                           application=application), 410))
+        raise LinkProblem(
+            (
+                render_template(
+                    "applications/link_expired.html", title="Lien expiré", expired=True, application=application
+                ),
+                410,
+            )
+        )
     return application
 
 
@@ -141,6 +161,7 @@ def resume(token: str):
 
 
 # --- wizard ---------------------------------------------------------------------------------------------
+
 
 def _is_final_submit() -> bool:
     """A POST of the declaration step with its box ticked: the one that submits the application (mails
@@ -158,7 +179,10 @@ def step(token: str, number: int):
     editing = not application.is_draft
     if editing:
         if not application.editable_by_applicant:
-            flash("Votre candidature est en cours d'instruction : elle ne peut plus être modifiée. Écrivez au référent TIG ci-dessous pour apporter une précision.", "warning")
+            flash(
+                "Votre candidature est en cours d'instruction : elle ne peut plus être modifiée. Écrivez au référent TIG ci-dessous pour apporter une précision.",
+                "warning",
+            )
             return redirect(url_for(".followup", token=token))
         if step_.key not in wizard.DATA_STEPS + ("review",):
             return redirect(url_for(".followup", token=token))
@@ -195,8 +219,12 @@ def _context(application: Application, step_: wizard.Step, number: int, editing:
         "previous_number": wizard.number_of(application, previous.key) if previous else None,
         "editing": editing,
         "return_to_review": return_to_review,
-        "form_action": url_for(".step", token=application.access_token, number=number,
-                               **({"retour": RETURN_TO_REVIEW} if return_to_review else {})),
+        "form_action": url_for(
+            ".step",
+            token=application.access_token,
+            number=number,
+            **({"retour": RETURN_TO_REVIEW} if return_to_review else {}),
+        ),
         "review_number": wizard.number_of(application, "review"),
         **extra,
     }
@@ -211,10 +239,16 @@ def _after_save(application: Application, step_: wizard.Step, editing: bool):
         db.session.commit()
         problem = services.check_complete(application, active_regime()) if step_.key == "structure" else None
         if problem is not None:  # e.g. another type of structure now needs the ESS step or other documents
-            flash("Vos modifications sont enregistrées. Complétez maintenant cette étape, devenue nécessaire : "
-                  + " ".join(problem.messages[:3]), "warning")
+            flash(
+                "Vos modifications sont enregistrées. Complétez maintenant cette étape, devenue nécessaire : "
+                + " ".join(problem.messages[:3]),
+                "warning",
+            )
             return redirect(url_for(".step", token=token, number=wizard.number_of(application, problem.step_key)))
-        flash("Vos modifications ont été enregistrées. Le référent TIG verra la version à jour de votre candidature.", "success")
+        flash(
+            "Vos modifications ont été enregistrées. Le référent TIG verra la version à jour de votre candidature.",
+            "success",
+        )
         return redirect(url_for(".followup", token=token))
     following = wizard.next_step(application, step_)
     if request.args.get("retour") == RETURN_TO_REVIEW and following is not None:
@@ -233,7 +267,9 @@ def _go_back(application: Application, step_: wizard.Step):
     previous = wizard.previous_step(application, step_)
     if previous is None:
         return redirect(url_for(".start"))
-    return redirect(url_for(".step", token=application.access_token, number=wizard.number_of(application, previous.key)))
+    return redirect(
+        url_for(".step", token=application.access_token, number=wizard.number_of(application, previous.key))
+    )
 
 
 def _simple_step(application, step_, number, editing, form_class, apply, template, **form_kwargs):
@@ -271,17 +307,27 @@ def _simple_step(application, step_, number, editing, form_class, apply, templat
 def _structure_step(application, step_, number, editing):
     regime = active_regime()
     return _simple_step(
-        application, step_, number, editing, f.StructureForm, services.apply_structure, "applications/step_structure.html",
+        application,
+        step_,
+        number,
+        editing,
+        f.StructureForm,
+        services.apply_structure,
+        "applications/step_structure.html",
         eligibility_check=lambda t, d: services.ineligibility_reason(t, d, regime),
     )
 
 
 def _contact_step(application, step_, number, editing):
-    return _simple_step(application, step_, number, editing, f.ContactForm, services.apply_contact, "applications/step_contact.html")
+    return _simple_step(
+        application, step_, number, editing, f.ContactForm, services.apply_contact, "applications/step_contact.html"
+    )
 
 
 def _ess_step(application, step_, number, editing):
-    return _simple_step(application, step_, number, editing, f.EssForm, services.apply_ess, "applications/step_ess.html")
+    return _simple_step(
+        application, step_, number, editing, f.EssForm, services.apply_ess, "applications/step_ess.html"
+    )
 
 
 _POST_ACTION = re.compile(r"^(ajouter_poste|supprimer_poste-\d+|ajouter_tuteur-\d+|supprimer_tuteur-\d+-\d+)$")
@@ -298,7 +344,9 @@ def _posts_step(application, step_, number, editing):
             formdata = services.edit_posts(formdata, action)
             services.save_raw(application, step_.key, formdata, invalid=False)
             if not editing:
-                services.touch_draft(application, now=utcnow(), retention_days=current_app.config["DRAFT_RETENTION_DAYS"])
+                services.touch_draft(
+                    application, now=utcnow(), retention_days=current_app.config["DRAFT_RETENTION_DAYS"]
+                )
             db.session.commit()
             anchor = _posts_anchor(action, formdata)
             return redirect(_context(application, step_, number, editing)["form_action"] + anchor)
@@ -420,7 +468,12 @@ def _documents_step(application, step_, number, editing):
                     return _after_save(application, step_, editing)
             else:  # "Enregistrer les fichiers"
                 if added:
-                    flash("Fichier enregistré : " + ", ".join(added) + "." if len(added) == 1 else "Fichiers enregistrés : " + ", ".join(added) + ".", "success")
+                    flash(
+                        "Fichier enregistré : " + ", ".join(added) + "."
+                        if len(added) == 1
+                        else "Fichiers enregistrés : " + ", ".join(added) + ".",
+                        "success",
+                    )
                 return redirect(_context(application, step_, number, editing)["form_action"] + "#documents")
     grouped = services.documents_by_kind(application)
     for requirement in reqs:
@@ -442,11 +495,15 @@ def _review_step(application, step_, number, editing):
         if next_ is not None and application.current_step < next_.position:
             services.reach_step(application, next_.key)
             db.session.commit()
-    problems = [] if editing else [
-        (key, wizard.number_of(application, key), services.step_problems(application, key, regime))
-        for key in wizard.DATA_STEPS
-        if wizard.is_shown(application, wizard.BY_KEY[key])
-    ]
+    problems = (
+        []
+        if editing
+        else [
+            (key, wizard.number_of(application, key), services.step_problems(application, key, regime))
+            for key in wizard.DATA_STEPS
+            if wizard.is_shown(application, wizard.BY_KEY[key])
+        ]
+    )
     problems = [p for p in problems if p[2]]
     return render_template(
         "applications/step_review.html",
@@ -478,11 +535,14 @@ def _declaration_step(application, step_, number, editing):
                 "Votre candidature ne peut pas encore être envoyée : " + " ".join(problem.messages[:3]),
                 "error",
             )
-            return redirect(url_for(".step", token=application.access_token,
-                                    number=wizard.number_of(application, problem.step_key)))
+            return redirect(
+                url_for(".step", token=application.access_token, number=wizard.number_of(application, problem.step_key))
+            )
         db.session.commit()
         return redirect(url_for(".confirmation", token=application.access_token))
-    return render_template("applications/step_declaration.html", form=form, **_context(application, step_, number, editing))
+    return render_template(
+        "applications/step_declaration.html", form=form, **_context(application, step_, number, editing)
+    )
 
 
 @bp.get("/candidature/<token>/confirmation")
@@ -495,11 +555,15 @@ def confirmation(token: str):
 
 # --- follow-up ------------------------------------------------------------------------------------------
 
+
 def _reply_form(application: Application):
     items = services.open_requested_items(application)
     attrs = {
-        f"piece_{i}": f.FileField(item, description="Formats acceptés : PDF, JPEG ou PNG. Taille maximale : "
-                                  f"{current_app.config['UPLOAD_MAX_BYTES'] // (1024 * 1024)} Mo.")
+        f"piece_{i}": f.FileField(
+            item,
+            description="Formats acceptés : PDF, JPEG ou PNG. Taille maximale : "
+            f"{current_app.config['UPLOAD_MAX_BYTES'] // (1024 * 1024)} Mo.",
+        )
         for i, item in enumerate(items)
     }
     form_class = type("FollowupReplyForm", (f.ReplyForm,), attrs)
@@ -539,7 +603,7 @@ def reply(token: str):
         return _render_followup(application, form, items)
     stored_files = []
     refused = False
-    file_fields = [(form[f"piece_{i}"], f"complement", [request.files.get(f"piece_{i}")]) for i in range(len(items))]
+    file_fields = [(form[f"piece_{i}"], "complement", [request.files.get(f"piece_{i}")]) for i in range(len(items))]
     file_fields.append((form.attachments, "piece_jointe", request.files.getlist(form.attachments.name)))
     for field, kind, storages in file_fields:
         for storage in storages:
@@ -553,7 +617,12 @@ def reply(token: str):
     body = form.body.data or ""
     sent_items = [items[i] for i in range(len(items)) if has_file(request.files.get(f"piece_{i}"))]
     if sent_items and not refused:
-        body = (body.strip() + "\n\n" if body.strip() else "") + "Documents demandés transmis : " + ", ".join(sent_items) + "."
+        body = (
+            (body.strip() + "\n\n" if body.strip() else "")
+            + "Documents demandés transmis : "
+            + ", ".join(sent_items)
+            + "."
+        )
     if not refused:
         try:
             services.post_reply(application, body, stored_files, now=utcnow())
@@ -591,5 +660,9 @@ def summary_pdf(token: str):
 
     from app.applications.pdf import application_summary_pdf
 
-    return send_file(BytesIO(application_summary_pdf(application)), mimetype="application/pdf", as_attachment=True,
-                     download_name=services.summary_filename(application))
+    return send_file(
+        BytesIO(application_summary_pdf(application)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=services.summary_filename(application),
+    )

@@ -3,6 +3,7 @@
 Services take explicit arguments (no request, session or g), raise the exceptions below, and only
 ``flush()``: the view commits once. Mails are queued in the same transaction.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,14 @@ from app.applications.models import (
     MessageAuthor,
 )
 from app.applications.uploads import StoredFile
-from app.applications.validators import clean_email, clean_phone, clean_postal_code, clean_rna, clean_siret, format_phone
+from app.applications.validators import (
+    clean_email,
+    clean_phone,
+    clean_postal_code,
+    clean_rna,
+    clean_siret,
+    format_phone,
+)
 from app.auth.models import referents_to_notify
 from app.database import lock_for_update
 from app.eligibility.documents import required_documents
@@ -67,6 +75,7 @@ class IncompleteApplication(ApplicationError):
 
 # --- links ------------------------------------------------------------------------------------------
 
+
 def absolute_url(endpoint: str, **values) -> str:
     """Absolute link from SITE_URL, inside or outside a request (jobs, worker)."""
     base = current_app.config["SITE_URL"].rstrip("/")
@@ -94,11 +103,24 @@ def backoffice_url(application: Application) -> str:
 
 # --- drafts -----------------------------------------------------------------------------------------
 
-def record_event(application: Application, kind: str, detail: str = "", *, now: datetime,
-                 from_status: ApplicationStatus | None = None, to_status: ApplicationStatus | None = None) -> ApplicationEvent:
+
+def record_event(
+    application: Application,
+    kind: str,
+    detail: str = "",
+    *,
+    now: datetime,
+    from_status: ApplicationStatus | None = None,
+    to_status: ApplicationStatus | None = None,
+) -> ApplicationEvent:
     event = ApplicationEvent(
-        application=application, kind=kind, actor_label=APPLICANT, detail=detail, created_at=now,
-        from_status=from_status, to_status=to_status,
+        application=application,
+        kind=kind,
+        actor_label=APPLICANT,
+        detail=detail,
+        created_at=now,
+        from_status=from_status,
+        to_status=to_status,
     )
     db.session.add(event)
     return event
@@ -222,40 +244,51 @@ def _yes_no(value: bool | None) -> str:
 def model_formdata(application: Application, step_key: str) -> MultiDict:
     a = application
     if step_key == "structure":
-        return MultiDict({
-            "structure_name": a.structure_name or "",
-            "structure_type": a.structure_type.value if a.structure_type else "",
-            "siret": a.siret or "",
-            "rna": a.rna or "",
-            "address": a.address or "",
-            "postal_code": a.postal_code or "",
-            "commune": a.commune or "",
-            "departement_code": a.departement_code or "",
-        })
+        return MultiDict(
+            {
+                "structure_name": a.structure_name or "",
+                "structure_type": a.structure_type.value if a.structure_type else "",
+                "siret": a.siret or "",
+                "rna": a.rna or "",
+                "address": a.address or "",
+                "postal_code": a.postal_code or "",
+                "commune": a.commune or "",
+                "departement_code": a.departement_code or "",
+            }
+        )
     if step_key == "contact":
-        return MultiDict({
-            "contact_last_name": a.contact_last_name or "",
-            "contact_first_name": a.contact_first_name or "",
-            "contact_role": a.contact_role or "",
-            "contact_email": a.contact_email or "",
-            "contact_phone": format_phone(a.contact_phone),
-        })
+        return MultiDict(
+            {
+                "contact_last_name": a.contact_last_name or "",
+                "contact_first_name": a.contact_first_name or "",
+                "contact_role": a.contact_role or "",
+                "contact_email": a.contact_email or "",
+                "contact_phone": format_phone(a.contact_phone),
+            }
+        )
     if step_key == "ess":
-        data = MultiDict({
-            "ess_non_profit_purpose": _yes_no(a.ess_non_profit_purpose),
-            "ess_democratic_governance": _yes_no(a.ess_democratic_governance),
-            "ess_profits_reinvested": _yes_no(a.ess_profits_reinvested),
-            "social_utility_statement": a.social_utility_statement or "",
-        })
+        data = MultiDict(
+            {
+                "ess_non_profit_purpose": _yes_no(a.ess_non_profit_purpose),
+                "ess_democratic_governance": _yes_no(a.ess_democratic_governance),
+                "ess_profits_reinvested": _yes_no(a.ess_profits_reinvested),
+                "social_utility_statement": a.social_utility_statement or "",
+            }
+        )
         for key in a.social_utility or []:
             data.add("social_utility", key)
         return data
     if step_key == "posts":
         posts = [
             {
-                "title": p.title, "tasks": p.tasks, "place": p.place, "schedule": p.schedule,
-                "hours_per_week": str(p.hours_per_week or ""), "places_count": str(p.places_count or ""),
-                "minors_allowed": "y" if p.minors_allowed else "", "physical_effort": "y" if p.physical_effort else "",
+                "title": p.title,
+                "tasks": p.tasks,
+                "place": p.place,
+                "schedule": p.schedule,
+                "hours_per_week": str(p.hours_per_week or ""),
+                "places_count": str(p.places_count or ""),
+                "minors_allowed": "y" if p.minors_allowed else "",
+                "physical_effort": "y" if p.physical_effort else "",
                 "accessible_reduced_mobility": "y" if p.accessible_reduced_mobility else "",
                 "constraints_notes": p.constraints_notes or "",
                 "tutors": [dict(t) for t in (p.tutors or [])] or [{}],
@@ -280,7 +313,7 @@ def empty_post() -> dict:
 
 def posts_from_formdata(formdata: MultiDict) -> list[dict]:
     posts: dict[int, dict] = {}
-    for key in formdata.keys():
+    for key in formdata:
         match = _TUTOR_KEY.match(key)
         if match:
             i, j, name = int(match[1]), int(match[2]), match[3]
@@ -319,7 +352,9 @@ def post_forms(formdata: MultiDict) -> list[tuple[f.PostForm, list[f.TutorForm]]
     result = []
     for i, post in enumerate(posts_from_formdata(normalized)):
         post_form = f.PostForm(formdata=normalized, prefix=f"poste{i}")
-        tutor_forms = [f.TutorForm(formdata=normalized, prefix=f"poste{i}-tuteur{j}") for j in range(len(post["tutors"]))]
+        tutor_forms = [
+            f.TutorForm(formdata=normalized, prefix=f"poste{i}-tuteur{j}") for j in range(len(post["tutors"]))
+        ]
         result.append((post_form, tutor_forms))
     return result
 
@@ -418,6 +453,7 @@ def apply_posts(application: Application, forms: list[tuple[f.PostForm, list[f.T
 
 # --- eligibility ------------------------------------------------------------------------------------
 
+
 def ineligibility_reason(structure_type: StructureType, departement_code: str, regime: Regime) -> str | None:
     """Why this type of structure cannot host TIG in this département (None if it can), judged on
     type and département only: the ESS conditions are asked at their own step."""
@@ -448,6 +484,7 @@ def application_answers(application: Application) -> Answers | None:
 
 # --- documents --------------------------------------------------------------------------------------
 
+
 def requirements(application: Application):
     if application.structure_type is None:
         return []
@@ -466,9 +503,16 @@ def missing_documents(application: Application) -> list:
     return [r for r in requirements(application) if r.required and not present.get(r.key)]
 
 
-def add_document(application: Application, kind: str, stored: StoredFile, *, now: datetime,
-                 message: ApplicationMessage | None = None, record: bool = True,
-                 source: DocumentSource = DocumentSource.APPLICANT) -> ApplicationDocument:
+def add_document(
+    application: Application,
+    kind: str,
+    stored: StoredFile,
+    *,
+    now: datetime,
+    message: ApplicationMessage | None = None,
+    record: bool = True,
+    source: DocumentSource = DocumentSource.APPLICANT,
+) -> ApplicationDocument:
     """A stored upload attached to the application (or to one of its messages); ``record`` adds a
     "document_added" event to the history."""
     document = ApplicationDocument(
@@ -506,14 +550,16 @@ def remove_document(application: Application, document_id: int) -> str | None:
 
 # --- completeness and submission ---------------------------------------------------------------------
 
+
 def step_problems(application: Application, step_key: str, regime: Regime) -> list[str]:
     """Errors of one step, with the same forms as the wizard (re-validation at submission)."""
     if not wizard.is_shown(application, wizard.BY_KEY[step_key]):
         return []
     formdata = initial_formdata(application, step_key)
     if step_key == "structure":
-        form = f.StructureForm(formdata=formdata, meta={"csrf": False},
-                               eligibility_check=lambda t, d: ineligibility_reason(t, d, regime))
+        form = f.StructureForm(
+            formdata=formdata, meta={"csrf": False}, eligibility_check=lambda t, d: ineligibility_reason(t, d, regime)
+        )
     elif step_key == "contact":
         form = f.ContactForm(formdata=formdata, meta={"csrf": False})
     elif step_key == "ess":
@@ -540,7 +586,9 @@ def check_complete(application: Application, regime: Regime) -> IncompleteApplic
     answers = application_answers(application)
     if answers is None or not evaluate(answers, regime).eligible:
         step_key = "ess" if answers and needs_ess_conditions(answers.structure_type) else "structure"
-        return IncompleteApplication(step_key, ["Votre structure ne remplit pas les conditions pour accueillir des personnes en TIG."])
+        return IncompleteApplication(
+            step_key, ["Votre structure ne remplit pas les conditions pour accueillir des personnes en TIG."]
+        )
     return None
 
 
@@ -577,8 +625,14 @@ def submit(application_id: int, *, now: datetime, regime: Regime) -> tuple[Appli
     application.draft_expires_at = None
     application.draft_answers = {}
     application.current_step = wizard.BY_KEY["declaration"].position
-    record_event(application, "submitted", "Candidature déposée", now=now,
-                 from_status=ApplicationStatus.DRAFT, to_status=ApplicationStatus.SUBMITTED)
+    record_event(
+        application,
+        "submitted",
+        "Candidature déposée",
+        now=now,
+        from_status=ApplicationStatus.DRAFT,
+        to_status=ApplicationStatus.SUBMITTED,
+    )
     db.session.flush()
 
     from app.applications.pdf import application_summary_pdf
@@ -616,8 +670,9 @@ def referent_recipients(departement_code: str | None) -> list[str]:
     return recipients
 
 
-def notify_referents(application: Application, subject: str, template: str, *, category: str,
-                     dedupe_prefix: str | None = None, **context) -> int:
+def notify_referents(
+    application: Application, subject: str, template: str, *, category: str, dedupe_prefix: str | None = None, **context
+) -> int:
     count = 0
     for address in referent_recipients(application.departement_code):
         queue_mail(
@@ -638,14 +693,16 @@ def notify_referents(application: Application, subject: str, template: str, *, c
 
 # --- follow-up ---------------------------------------------------------------------------------------
 
+
 def record_edit(application: Application, step_title: str, *, now: datetime) -> None:
     if application.status is not ApplicationStatus.SUBMITTED:
         raise NotEditable()
     record_event(application, "edited", f"Candidature modifiée : {step_title}", now=now)
 
 
-def post_reply(application: Application, body: str, stored_files: list[tuple[str, StoredFile]], *,
-               now: datetime) -> ApplicationMessage:
+def post_reply(
+    application: Application, body: str, stored_files: list[tuple[str, StoredFile]], *, now: datetime
+) -> ApplicationMessage:
     """The applicant's message (with attachments) to the référent; the référents are emailed. The
     status does not change: a référent resumes the review himself (back office)."""
     body = (body or "").strip()
@@ -687,8 +744,16 @@ def open_requested_items(application: Application) -> list[str]:
 
 
 PUBLIC_EVENT_KINDS = {
-    "draft_created", "submitted", "edited", "status_changed", "assigned", "message", "document_added",
-    "complements_requested", "decision", "reopened",
+    "draft_created",
+    "submitted",
+    "edited",
+    "status_changed",
+    "assigned",
+    "message",
+    "document_added",
+    "complements_requested",
+    "decision",
+    "reopened",
 }
 
 
@@ -699,16 +764,21 @@ def public_events(application: Application) -> list[ApplicationEvent]:
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
+
 def drafts_to_remind(now: datetime, days_before: int) -> list[Application]:
-    return list(db.session.scalars(
-        sa.select(Application).where(
-            Application.status == ApplicationStatus.DRAFT,
-            Application.draft_reminder_sent_at.is_(None),
-            Application.draft_expires_at > now,
-            Application.draft_expires_at <= now + timedelta(days=days_before),
-            Application.contact_email != "",
-        ).order_by(Application.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .where(
+                Application.status == ApplicationStatus.DRAFT,
+                Application.draft_reminder_sent_at.is_(None),
+                Application.draft_expires_at > now,
+                Application.draft_expires_at <= now + timedelta(days=days_before),
+                Application.contact_email != "",
+            )
+            .order_by(Application.id)
+        )
+    )
 
 
 def send_draft_reminder(application: Application, *, now: datetime) -> bool:
@@ -730,9 +800,13 @@ def send_draft_reminder(application: Application, *, now: datetime) -> bool:
 
 
 def expired_drafts(now: datetime, grace_days: int = 0) -> list[Application]:
-    return list(db.session.scalars(
-        sa.select(Application).where(
-            Application.status == ApplicationStatus.DRAFT,
-            Application.draft_expires_at <= now - timedelta(days=grace_days),
-        ).order_by(Application.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .where(
+                Application.status == ApplicationStatus.DRAFT,
+                Application.draft_expires_at <= now - timedelta(days=grace_days),
+            )
+            .order_by(Application.id)
+        )
+    )

@@ -1,5 +1,6 @@
 """Figures for the back-office dashboard (explicit arguments; the caller passes the scope condition)
 and the geometry of its server-side SVG bar chart (pure)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def monthly_submissions(session, scope, now: datetime, months: int = 12) -> list
             scope, Application.status != ApplicationStatus.DRAFT, Application.submitted_at >= since
         )
     ).all()
-    counts = {start: 0 for start in starts}
+    counts = dict.fromkeys(starts, 0)
     for value in submitted:
         local = to_paris(value).date()
         key = date(local.year, local.month, 1)
@@ -121,5 +122,7 @@ def bar_chart(data: list[tuple[date, int]], width: int = 720, height: int = 260)
                 height=round(bar_h, 1),
             )
         )
-    gridlines = [(round(top + plot_h - plot_h * (i * step) / ceiling, 1), i * step) for i in range(0, 5)]
-    return BarChart(width=width, height=height, bars=bars, axis_y=top + plot_h, gridlines=gridlines, max_value=max_value)
+    gridlines = [(round(top + plot_h - plot_h * (i * step) / ceiling, 1), i * step) for i in range(5)]
+    return BarChart(
+        width=width, height=height, bars=bars, axis_y=top + plot_h, gridlines=gridlines, max_value=max_value
+    )

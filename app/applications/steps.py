@@ -4,6 +4,7 @@
 steps shown to this applicant (the ESS step and the documents step are skipped for the types they
 do not concern), so "Étape n sur N" never counts a hidden step.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

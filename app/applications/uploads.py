@@ -5,8 +5,10 @@ under ``UPLOAD_FOLDER`` (outside ``static/``) under a random name, with their SH
 name is only kept, sanitised, for display. Nothing here is served publicly: the applicant downloads
 their own files through their private link, the référents through the back office.
 """
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import unicodedata
@@ -58,8 +60,7 @@ def is_plain_filename(name: str | None) -> bool:
     only ever sent by a hand-made request: refused rather than quietly renamed."""
     name = name or ""
     return not (
-        "/" in name or "\\" in name or name.startswith("..")
-        or any(unicodedata.category(c) == "Cc" for c in name)
+        "/" in name or "\\" in name or name.startswith("..") or any(unicodedata.category(c) == "Cc" for c in name)
     )
 
 
@@ -118,10 +119,8 @@ def stored_path(folder: str | Path, stored_name: str) -> Path:
 
 
 def delete_stored(folder: str | Path, stored_name: str) -> None:
-    try:
+    with contextlib.suppress(OSError, ValueError):
         stored_path(folder, stored_name).unlink(missing_ok=True)
-    except (OSError, ValueError):
-        pass
 
 
 def human_size(size_bytes: int) -> str:

@@ -3,6 +3,7 @@
 Each ``clean_*`` function returns the normalised value to store, or raises ``InvalidValue`` with a
 French message that names the field and shows an example.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,9 @@ def clean_siren(value: str | None) -> str:
     if not number.isdigit() or len(number) != 9:
         raise InvalidValue(f"Le numéro SIREN doit comporter 9 chiffres, par exemple {SIREN_EXAMPLE}.")
     if not stdnum_siren.is_valid(number):
-        raise InvalidValue(f"Le numéro SIREN n'est pas valide : vérifiez les chiffres recopiés, par exemple {SIREN_EXAMPLE}.")
+        raise InvalidValue(
+            f"Le numéro SIREN n'est pas valide : vérifiez les chiffres recopiés, par exemple {SIREN_EXAMPLE}."
+        )
     return number
 
 
@@ -65,8 +68,7 @@ def clean_rna(value: str | None) -> str:
     number = _digits(value).upper()
     if not _RNA.match(number):
         raise InvalidValue(
-            "Le numéro RNA doit commencer par la lettre W suivie de 9 chiffres ou lettres, "
-            f"par exemple {RNA_EXAMPLE}."
+            f"Le numéro RNA doit commencer par la lettre W suivie de 9 chiffres ou lettres, par exemple {RNA_EXAMPLE}."
         )
     return number
 
@@ -105,7 +107,7 @@ def clean_phone(value: str | None) -> str:
             break
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if text.startswith("+") or text.startswith("00"):
+        if text.startswith(("+", "00")):
             break  # an international number is the same whatever the region: no use trying others
     raise InvalidValue(
         f"Le numéro de téléphone n'est pas valide : indiquez 10 chiffres, par exemple {PHONE_EXAMPLE} "

@@ -8,6 +8,7 @@ by the référent, always with its reason);
 classée sans suite is also possible from déposée, en instruction and en attente du demandeur;
 a final status can be reopened (back to en instruction, with a reason, traced in the history).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """``flask referents …``: create, list, deactivate and reactivate back-office accounts."""
+
 from __future__ import annotations
 
 import click
@@ -45,7 +46,9 @@ def create(email: str, name: str, departements: str, admin: bool, ask_password: 
         raise click.UsageError("Indiquez au moins un département (--departements 33,24) ou --admin.")
     password = None
     if ask_password:
-        password = click.prompt("Mot de passe (12 caractères au moins)", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+        password = click.prompt(
+            "Mot de passe (12 caractères au moins)", hide_input=True, confirmation_prompt="Confirmez le mot de passe"
+        )
     try:
         referent = services.create_referent(email, name, codes, is_admin=admin, password=password)
     except services.AuthError as error:

@@ -1,4 +1,5 @@
 """Demo accounts printed by ``flask seed-demo`` (and listed in the README, « Comptes de démonstration »)."""
+
 from __future__ import annotations
 
 from app.auth import services
@@ -6,7 +7,14 @@ from app.demo import loader
 
 # (email, name, départements, admin, password, label)
 DEMO_ACCOUNTS = [
-    ("referent.tig.33@justice.fr", "Camille Laporte", ("33", "24"), False, "demo-referent-33", "Référent Gironde/Dordogne"),
+    (
+        "referent.tig.33@justice.fr",
+        "Camille Laporte",
+        ("33", "24"),
+        False,
+        "demo-referent-33",
+        "Référent Gironde/Dordogne",
+    ),
     ("referent.tig.59@justice.fr", "Mehdi Vandamme", ("59",), False, "demo-referent-59", "Référent Nord"),
     ("admin.tig@justice.fr", "Claire Morel", (), True, "demo-admin-national", "Administrateur national"),
 ]

@@ -1,4 +1,5 @@
 """Forms of the login, second factor, forgotten password and account pages."""
+
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
@@ -15,7 +16,9 @@ class LoginForm(BaseForm):
         validators=[DataRequired("Saisissez votre adresse électronique."), Length(max=320)],
         description=EMAIL_HINT,
     )
-    password = PasswordField("Mot de passe", validators=[DataRequired("Saisissez votre mot de passe."), Length(max=200)])
+    password = PasswordField(
+        "Mot de passe", validators=[DataRequired("Saisissez votre mot de passe."), Length(max=200)]
+    )
 
 
 class CodeForm(BaseForm):
@@ -49,7 +52,9 @@ class _PasswordRules:
 
 # Made before the new-password fields: WTForms orders fields by creation, so the change form (and its
 # error summary) asks for the current password first.
-CURRENT_PASSWORD = PasswordField("Mot de passe actuel", validators=[DataRequired("Saisissez votre mot de passe actuel.")])
+CURRENT_PASSWORD = PasswordField(
+    "Mot de passe actuel", validators=[DataRequired("Saisissez votre mot de passe actuel.")]
+)
 
 
 class NewPasswordForm(BaseForm):

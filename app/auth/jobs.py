@@ -1,5 +1,6 @@
 """Periodic clean-up: login attempts (only the last minutes matter for throttling) and revoked
 sessions (useless once older than the longest possible session)."""
+
 from datetime import timedelta
 
 from flask import current_app

@@ -1,4 +1,5 @@
 """Back-office accounts: référents territoriaux (one or more départements) and national admins."""
+
 from __future__ import annotations
 
 from datetime import datetime

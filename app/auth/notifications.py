@@ -1,4 +1,5 @@
 """Account e-mails, queued in the outbox inside the caller's transaction."""
+
 from __future__ import annotations
 
 from flask import current_app, has_request_context, url_for

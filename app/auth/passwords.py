@@ -1,6 +1,8 @@
 """Password hashing (argon2id) and the fingerprint that ties tokens and sessions to a password."""
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 from argon2 import PasswordHasher
@@ -21,10 +23,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always costs one argon2 verification."""
     if not password_hash:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return False
     try:
         return _hasher.verify(password_hash, password)

@@ -1,4 +1,5 @@
 """Login, second factor, logout, forgotten password, new password (reset and invitation)."""
+
 from __future__ import annotations
 
 import logging
@@ -6,14 +7,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
-from app.auth import bp
-from app.auth import services
+from app.auth import bp, services
 from app.auth import session as auth_session
 from app.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from app.auth.models import Referent
 from app.extensions import db
 from app.ratelimits import limit
-
 
 security_log = logging.getLogger("app.auth.security")
 
@@ -77,7 +76,9 @@ def login():
                 return redirect(url_for("auth.login_code"))
             return _finish_login(referent, next_url)
         form.password.data = ""
-    return render_template("auth/login.html", form=form, error=error, next_url=next_url, form_has_errors=bool(error)), status
+    return render_template(
+        "auth/login.html", form=form, error=error, next_url=next_url, form_has_errors=bool(error)
+    ), status
 
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
@@ -142,7 +143,9 @@ def _token_page(token: str, salt: str, max_age_seconds: int, kind: str):
     try:
         referent = services.load_token(token, current_app.config["SECRET_KEY"], salt, max_age_seconds)
     except services.InvalidToken as exc:
-        return render_template("auth/invalid_link.html", message=str(exc), kind=kind), 410 if isinstance(exc, services.ExpiredToken) else 404
+        return render_template("auth/invalid_link.html", message=str(exc), kind=kind), 410 if isinstance(
+            exc, services.ExpiredToken
+        ) else 404
     form = NewPasswordForm(account_email=referent.email)
     if form.validate_on_submit():
         services.set_password(referent, form.password.data)

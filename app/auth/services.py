@@ -1,5 +1,6 @@
 """Account operations: authentication with throttling, tokens for reset and invitation, TOTP,
 account creation and changes. Explicit arguments, domain exceptions, ``flush()`` only."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -53,7 +54,9 @@ class ExpiredToken(InvalidToken):
 
 class InvalidCode(AuthError):
     def __init__(self):
-        super().__init__("Code incorrect ou expiré. Saisissez le code à 6 chiffres affiché en ce moment par votre application.")
+        super().__init__(
+            "Code incorrect ou expiré. Saisissez le code à 6 chiffres affiché en ce moment par votre application."
+        )
 
 
 class EmailTaken(AuthError):
@@ -86,7 +89,15 @@ def _recent_failures(condition, since: datetime) -> int:
     )
 
 
-def is_locked(email: str, ip_address: str, *, max_failures: int, max_failures_ip: int, lock_minutes: int, now: datetime | None = None) -> bool:
+def is_locked(
+    email: str,
+    ip_address: str,
+    *,
+    max_failures: int,
+    max_failures_ip: int,
+    lock_minutes: int,
+    now: datetime | None = None,
+) -> bool:
     """Locked when the account (by e-mail) or the address had too many failures in the last
     ``lock_minutes``. A success on the account wipes its failures (not the address's)."""
     since = (now or utcnow()) - timedelta(minutes=lock_minutes)
@@ -99,8 +110,12 @@ def is_locked(email: str, ip_address: str, *, max_failures: int, max_failures_ip
 def record_attempt(email: str, ip_address: str, succeeded: bool, now: datetime | None = None) -> None:
     email = normalize_email(email)
     if succeeded:
-        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)))
-    db.session.add(LoginAttempt(email=email[:320], ip_address=ip_address[:64], succeeded=succeeded, created_at=now or utcnow()))
+        db.session.execute(
+            sa.delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False))
+        )
+    db.session.add(
+        LoginAttempt(email=email[:320], ip_address=ip_address[:64], succeeded=succeeded, created_at=now or utcnow())
+    )
     db.session.flush()
 
 
@@ -109,12 +124,28 @@ def purge_login_attempts(older_than: timedelta = timedelta(days=1), now: datetim
     return result.rowcount or 0
 
 
-def authenticate(email: str, password: str, ip_address: str, *, max_failures: int, max_failures_ip: int, lock_minutes: int, now: datetime | None = None) -> Referent:
+def authenticate(
+    email: str,
+    password: str,
+    ip_address: str,
+    *,
+    max_failures: int,
+    max_failures_ip: int,
+    lock_minutes: int,
+    now: datetime | None = None,
+) -> Referent:
     """The active account for these credentials, or ``InvalidCredentials``/``TooManyAttempts``.
 
     Every failure is recorded (account and address); once locked, attempts are refused without even
     checking the password and are not recorded (the lock does not extend itself)."""
-    if is_locked(email, ip_address, max_failures=max_failures, max_failures_ip=max_failures_ip, lock_minutes=lock_minutes, now=now):
+    if is_locked(
+        email,
+        ip_address,
+        max_failures=max_failures,
+        max_failures_ip=max_failures_ip,
+        lock_minutes=lock_minutes,
+        now=now,
+    ):
         raise TooManyAttempts(lock_minutes)
     referent = find_by_email(email)
     valid = verify_password(referent.password_hash if referent else None, password)
@@ -149,7 +180,9 @@ def is_revoked(session_id: str | None) -> bool:
 
 
 def purge_revoked_sessions(older_than: timedelta, now: datetime | None = None) -> int:
-    result = db.session.execute(sa.delete(RevokedSession).where(RevokedSession.revoked_at < (now or utcnow()) - older_than))
+    result = db.session.execute(
+        sa.delete(RevokedSession).where(RevokedSession.revoked_at < (now or utcnow()) - older_than)
+    )
     return result.rowcount or 0
 
 
@@ -248,7 +281,9 @@ def disable_totp(referent: Referent) -> None:
 # --- accounts ---------------------------------------------------------------------------------
 
 
-def create_referent(email: str, name: str, departements: Iterable[str], *, is_admin: bool = False, password: str | None = None) -> Referent:
+def create_referent(
+    email: str, name: str, departements: Iterable[str], *, is_admin: bool = False, password: str | None = None
+) -> Referent:
     email = normalize_email(email)
     if find_by_email(email) is not None:
         raise EmailTaken()
@@ -267,8 +302,7 @@ def create_referent(email: str, name: str, departements: Iterable[str], *, is_ad
 def set_departements(referent: Referent, departements: Iterable[str]) -> None:
     wanted = set(departements)
     referent.departements = [d for d in referent.departements if d.departement_code in wanted] + [
-        ReferentDepartement(departement_code=code)
-        for code in sorted(wanted - set(referent.departement_codes))
+        ReferentDepartement(departement_code=code) for code in sorted(wanted - set(referent.departement_codes))
     ]
     db.session.flush()
 

@@ -5,6 +5,7 @@ this session); ``last_seen`` (epoch seconds, for the inactivity expiry); ``sid``
 the revoked list at logout) and ``auth_at`` (login time, for the absolute limit). The session is
 cleared before being filled, so a session fixed before login never survives it.
 """
+
 from __future__ import annotations
 
 import secrets

@@ -8,6 +8,7 @@ account or a password changed elsewhere ends the session, and a session idle for
 ``app.backoffice.access`` (``current_referent``, ``require_admin``, ``scope_filter``,
 ``get_in_scope_or_404``) rather than reading it directly.
 """
+
 from __future__ import annotations
 
 import importlib.util

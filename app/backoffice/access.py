@@ -8,6 +8,7 @@
   lies outside the référent's départements (démarches-simplifiées rule: outside your groups, a
   dossier does not exist for you).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -64,7 +65,9 @@ def in_scope(departements: str | Iterable[str] | None, referent=None) -> bool:
     return bool(set(departements) & set(referent.departement_codes))
 
 
-def get_in_scope_or_404(model, object_id, departement_of: Callable[[object], str | Iterable[str] | None], referent=None):
+def get_in_scope_or_404(
+    model, object_id, departement_of: Callable[[object], str | Iterable[str] | None], referent=None
+):
     """The row of ``model`` with this primary key, or 404 if absent or out of the référent's scope.
 
     ``departement_of(obj)`` returns the département code (or codes) the row belongs to, e.g.

@@ -1,4 +1,5 @@
 """Accounts in the back office: « Mon compte » (every référent) and « Comptes » (administrators)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """« Comptes »: national administrators list, invite, edit, deactivate and reactivate accounts."""
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,9 @@ from app.forms import BaseForm, select_choices
 
 PER_PAGE = 25
 security_log = logging.getLogger("app.auth.security")
-STATUS_CHOICES = select_choices([("actifs", "Comptes actifs"), ("desactives", "Comptes désactivés"), ("tous", "Tous les comptes")])
+STATUS_CHOICES = select_choices(
+    [("actifs", "Comptes actifs"), ("desactives", "Comptes désactivés"), ("tous", "Tous les comptes")]
+)
 
 
 class AccountFilterForm(BaseForm):
@@ -62,7 +65,9 @@ def accounts_list():
     if filters.departement.data:
         query = query.where(
             Referent.id.in_(
-                sa.select(ReferentDepartement.referent_id).where(ReferentDepartement.departement_code == filters.departement.data)
+                sa.select(ReferentDepartement.referent_id).where(
+                    ReferentDepartement.departement_code == filters.departement.data
+                )
             )
         )
     status = filters.statut.data or "actifs"
@@ -92,7 +97,9 @@ def accounts_invite():
             queue_invitation(referent, invited_by=current_referent())
             db.session.commit()
             security_log.info("Compte %s créé par %s", referent.email, current_referent().email)
-            flash(f"Compte créé. Une invitation a été envoyée à {referent.email} pour choisir un mot de passe.", "success")
+            flash(
+                f"Compte créé. Une invitation a été envoyée à {referent.email} pour choisir un mot de passe.", "success"
+            )
             return redirect(url_for("backoffice.accounts_list"))
     return render_template("backoffice/accounts/invite.html", form=form)
 
@@ -116,7 +123,10 @@ def accounts_edit(referent_id: int):
             db.session.commit()
             security_log.info(
                 "Compte %s modifié par %s (administrateur : %s, départements : %s)",
-                referent.email, current_referent().email, referent.is_admin, ",".join(referent.departement_codes),
+                referent.email,
+                current_referent().email,
+                referent.is_admin,
+                ",".join(referent.departement_codes),
             )
             flash(f"Le compte de {referent.name} est enregistré.", "success")
             return redirect(url_for("backoffice.accounts_list"))

@@ -1,4 +1,5 @@
 """Forms of the référents' review of applications."""
+
 from __future__ import annotations
 
 from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
@@ -27,11 +28,15 @@ class QueueFilterForm(BaseForm):
     type_structure = SelectField("Type de structure", validators=[Optional()])
     statut = SelectField("Statut", validators=[Optional()])
     du = DateField(
-        "Déposée à partir du", validators=[Optional()], description="Format attendu : jj/mm/aaaa",
+        "Déposée à partir du",
+        validators=[Optional()],
+        description="Format attendu : jj/mm/aaaa",
         format=["%Y-%m-%d", "%d/%m/%Y"],
     )
     au = DateField(
-        "Déposée jusqu'au", validators=[Optional()], description="Format attendu : jj/mm/aaaa",
+        "Déposée jusqu'au",
+        validators=[Optional()],
+        description="Format attendu : jj/mm/aaaa",
         format=["%Y-%m-%d", "%d/%m/%Y"],
     )
     tri = SelectField("Trier par", choices=select_choices(SORTS), validators=[Optional()])
@@ -44,7 +49,8 @@ class QueueFilterForm(BaseForm):
         )
         self.type_structure.choices = structure_type_choices(blank="Tous les types")
         self.statut.choices = select_choices(
-            ((s.value, s.label) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT), blank="Tous les statuts"
+            ((s.value, s.label) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT),
+            blank="Tous les statuts",
         )
         for date_field in (self.du, self.au):
             date_field.widget.input_type = "date"
@@ -66,13 +72,18 @@ class QueueFilterForm(BaseForm):
 
     def validate_au(self, field):
         if field.data and self.du.data and field.data < self.du.data:
-            raise ValidationError("La date de fin doit être postérieure ou égale à la date de début (ex. : du 01/01/2026 au 31/01/2026).")
+            raise ValidationError(
+                "La date de fin doit être postérieure ou égale à la date de début (ex. : du 01/01/2026 au 31/01/2026)."
+            )
 
 
 class ReasonForm(BaseForm):
     reason = TextAreaField(
         "Motif",
-        validators=[DataRequired(message="Indiquez le motif : il est obligatoire et sera communiqué au demandeur."), Length(max=5000)],
+        validators=[
+            DataRequired(message="Indiquez le motif : il est obligatoire et sera communiqué au demandeur."),
+            Length(max=5000),
+        ],
         description="Il figure dans le courriel envoyé au demandeur et dans l'historique.",
     )
 

@@ -4,6 +4,7 @@ attestation and exports. Thin views: form → service (app.applications.review) 
 Scope: every query goes through ``scope_filter`` and every id through ``get_in_scope_or_404``: an
 application of another département does not exist for the référent (404).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -160,6 +161,7 @@ def applications_export_xlsx():
 
 # --- detail ------------------------------------------------------------------------------------------
 
+
 def _get_application(application_id: int) -> Application:
     application = get_in_scope_or_404(Application, application_id, lambda a: a.departement_code)
     if application.status is ApplicationStatus.DRAFT:
@@ -172,7 +174,11 @@ def _lock_application(application_id: int) -> Application:
     under us: two référents deciding at once are served one after the other, the second sees the
     new status and gets a clear message)."""
     application = lock_for_update(Application, application_id)
-    if application is None or application.status is ApplicationStatus.DRAFT or not in_scope(application.departement_code):
+    if (
+        application is None
+        or application.status is ApplicationStatus.DRAFT
+        or not in_scope(application.departement_code)
+    ):
         abort(404)
     return application
 
@@ -289,7 +295,9 @@ def application_detail(application_id: int):
 
 
 def _back(application: Application, anchor: str = ""):
-    return redirect(url_for("backoffice.application_detail", application_id=application.id) + (f"#{anchor}" if anchor else ""))
+    return redirect(
+        url_for("backoffice.application_detail", application_id=application.id) + (f"#{anchor}" if anchor else "")
+    )
 
 
 @bp.post("/candidatures/<int:application_id>/prendre-en-charge")
@@ -340,7 +348,12 @@ def application_action(application_id: int, action: str):
         flash(str(error), "error")
         return _back(application)
     db.session.commit()
-    flash(ACTION_FLASHES.get(action, "La candidature est désormais « {status} ».").format(status=application.status.label), "success")
+    flash(
+        ACTION_FLASHES.get(action, "La candidature est désormais « {status} ».").format(
+            status=application.status.label
+        ),
+        "success",
+    )
     return _back(application)
 
 
@@ -362,7 +375,10 @@ def application_complements(application_id: int):
             flash(str(error), "error")
             return _back(application)
         db.session.commit()
-        flash("La demande de compléments est envoyée au demandeur : la candidature est en attente de sa réponse.", "success")
+        flash(
+            "La demande de compléments est envoyée au demandeur : la candidature est en attente de sa réponse.",
+            "success",
+        )
         return _back(application, "messages")
     return render_template("backoffice/applications/complements.html", application=application, form=form)
 
@@ -388,8 +404,15 @@ def application_message(application_id: int):
     try:
         message = review.send_message(application, referent, form.body.data)
         for item in stored:
-            add_document(application, "piece_jointe", item, now=utcnow(), message=message, record=False,
-                         source=DocumentSource.REFERENT)
+            add_document(
+                application,
+                "piece_jointe",
+                item,
+                now=utcnow(),
+                message=message,
+                record=False,
+                source=DocumentSource.REFERENT,
+            )
         db.session.flush()
         review.notify_message(application, message, referent)
     except review.ReviewError as error:

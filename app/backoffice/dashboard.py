@@ -1,5 +1,6 @@
 """Back-office home (``/espace-referent/``). The page body belongs to the dashboard feature (D2):
 it fills ``backoffice/dashboard.html`` and may add its context here."""
+
 from flask import current_app, render_template
 
 from app.backoffice import bp

@@ -4,6 +4,7 @@ art. R.623-2), per type of structure.
 Shared contract: the eligibility result page lists them, the application wizard asks for one upload
 per requirement (``key`` is stored on each uploaded document).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

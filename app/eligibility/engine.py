@@ -7,16 +7,18 @@ Public API (shared with the application wizard):
 - ``evaluate(answers, regime) -> Result`` — a pure function over the regime's data.
 - ``load_regime(regime_id)`` / ``active_regime()`` — the regimes live in ``regimes/<id>.toml``.
 """
+
 from __future__ import annotations
 
 import enum
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from app.eligibility.documents import DocumentRequirement, required_documents
 from app.eligibility.structures import StructureType
@@ -249,7 +251,9 @@ def load_regime(regime_id: str) -> Regime:
         raise UnknownRegime(f"Régime d'éligibilité invalide : {regime_id!r}")
     path = REGIMES_DIR / f"{regime_id}.toml"
     if not path.is_file():
-        raise UnknownRegime(f"Régime d'éligibilité inconnu : {regime_id!r} (disponibles : {', '.join(available_regimes())})")
+        raise UnknownRegime(
+            f"Régime d'éligibilité inconnu : {regime_id!r} (disponibles : {', '.join(available_regimes())})"
+        )
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     return _parse_regime(data)

@@ -3,6 +3,7 @@
 Field names are the query parameters of ``Answers.to_query()`` so that a result URL, the
 "Modifier mes réponses" link and the application wizard all speak the same language.
 """
+
 from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
@@ -48,7 +49,9 @@ class EligibilityForm(BaseForm):
     )
     ess_non_profit_purpose = RadioField(ESS_CONDITIONS["ess_non_profit_purpose"], choices=YES_NO, validate_choice=False)
     ess_democratic_governance = RadioField(
-        ESS_CONDITIONS["ess_democratic_governance"], choices=YES_NO, validate_choice=False,
+        ESS_CONDITIONS["ess_democratic_governance"],
+        choices=YES_NO,
+        validate_choice=False,
         description="Par exemple : une personne, une voix en assemblée générale, ou des salariés associés aux décisions.",
     )
     ess_profits_reinvested = RadioField(ESS_CONDITIONS["ess_profits_reinvested"], choices=YES_NO, validate_choice=False)
@@ -95,7 +98,9 @@ class EligibilityForm(BaseForm):
         if not field.data:
             raise ValidationError("Choisissez le département où se trouveraient les postes.")
         if get_departement(field.data) is None:
-            raise ValidationError("Ce département est inconnu : choisissez-le dans la liste, par exemple « 33 – Gironde ».")
+            raise ValidationError(
+                "Ce département est inconnu : choisissez-le dans la liste, par exemple « 33 – Gironde »."
+            )
 
     def _validate_yes_no(self, field):
         if not self.asks_ess:

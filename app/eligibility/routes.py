@@ -1,4 +1,5 @@
 """Eligibility checker: a GET questionnaire and a result page whose URL carries the answers."""
+
 from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for

@@ -1,5 +1,6 @@
 """The kinds of structure the site knows, shared by the eligibility checker, the application
 wizard, webinar registration and the back office."""
+
 from __future__ import annotations
 
 import enum
@@ -23,7 +24,12 @@ class StructureType(enum.Enum):
     @property
     def is_ess_private(self) -> bool:
         """ESS structures other than associations, for which the ESS conditions matter."""
-        return self in {StructureType.COOPERATIVE, StructureType.MUTUELLE, StructureType.FONDATION, StructureType.ESS_COMPANY}
+        return self in {
+            StructureType.COOPERATIVE,
+            StructureType.MUTUELLE,
+            StructureType.FONDATION,
+            StructureType.ESS_COMPANY,
+        }
 
 
 LABELS = {

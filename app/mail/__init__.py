@@ -1,5 +1,6 @@
 """Mail outbox: every email is a row written in the transaction that causes it, delivered after
 commit by ``flask outbox deliver`` or ``flask worker`` (see ``outbox.py``)."""
+
 from flask import Blueprint
 
 bp = Blueprint("mail", __name__)

@@ -9,9 +9,11 @@
   (``OUTBOX_LEASE_SECONDS``); the lease is renewed right before each send and the renewal checks the
   row is still this worker's, so a slow batch never overlaps with a worker that took over.
 """
+
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import smtplib
 from dataclasses import dataclass
@@ -51,7 +53,9 @@ class Attachment:
         }
 
 
-def queue_mail(to: str, subject: str, template: str, *, dedupe_key: str | None = None, **options) -> OutboxMessage | None:
+def queue_mail(
+    to: str, subject: str, template: str, *, dedupe_key: str | None = None, **options
+) -> OutboxMessage | None:
     """Render ``emails/<template>.txt`` and ``.html`` and add the mail to the outbox (flush only).
     ``options`` are those of ``prepare_mail`` (attachments, category, webinar_id, application_id,
     reply_to, and the templates' context).
@@ -126,7 +130,10 @@ def build_mime(message: OutboxMessage, sender: str) -> EmailMessage:
         if maintype == "text":  # the attached invite too says its charset (Outlook reads this part)
             params = {**params, "charset": "UTF-8"}
         mime.add_attachment(
-            base64.b64decode(item["data"]), maintype=maintype, subtype=subtype, filename=item["filename"],
+            base64.b64decode(item["data"]),
+            maintype=maintype,
+            subtype=subtype,
+            filename=item["filename"],
             params=params,
         )
     return mime
@@ -337,11 +344,8 @@ def _is_permanent(error: Exception) -> bool:
 
 def _close_quietly(smtp: smtplib.SMTP | None) -> None:
     if smtp is not None:
-        try:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
-    return None
 
 
 def format_address(name: str, email: str) -> str:

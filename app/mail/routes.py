@@ -1,6 +1,7 @@
 """Development-only viewer of the outbox (DEV_MAIL_VIEWER, never enabled in production)."""
+
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, Response
+from flask import Response, abort, current_app, render_template
 
 from app.extensions import db
 from app.mail import bp

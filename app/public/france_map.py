@@ -4,6 +4,7 @@ The grid below only says *where* each département sits (roughly its geographic 
 the top, Corsica in the south-east, the five overseas départements on a separate row); names and the
 experimentation flag come from ``app.territories``. The template draws the tiles as an inline SVG.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

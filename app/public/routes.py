@@ -1,4 +1,5 @@
 """Public information pages. Texts live in the templates; facts and lists come from data."""
+
 import sqlalchemy as sa
 from flask import jsonify, render_template, request
 

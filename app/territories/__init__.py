@@ -3,6 +3,7 @@
 The list lives in ``departements.csv`` (code, name, region, 2020 experimentation flag, 2025
 sociétés-à-mission list flag, optional referent email overriding the default address).
 """
+
 from __future__ import annotations
 
 import csv
@@ -123,8 +124,7 @@ def search_departements(query: str) -> list[Departement]:
     return [
         d
         for d in all_departements()
-        if needle in _sort_key(d.name).replace("-", " ").replace("'", " ")
-        or d.code.startswith(code)
+        if needle in _sort_key(d.name).replace("-", " ").replace("'", " ") or d.code.startswith(code)
     ]
 
 

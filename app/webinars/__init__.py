@@ -1,4 +1,5 @@
 """Information webinars: public listing and registration, calendar invites, join link, back office."""
+
 from flask import Blueprint
 
 bp = Blueprint("webinars", __name__)

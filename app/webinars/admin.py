@@ -3,6 +3,7 @@
 A référent manages the webinars of their départements (a regional one lists the region's
 départements); a national administrator manages all. Any other id answers 404.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -221,7 +222,9 @@ def webinar_promote(webinar_id: int, registration_id: int):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(f"{registration.full_name} a une place : la confirmation et l'invitation lui sont envoyées.", "success")
+            flash(
+                f"{registration.full_name} a une place : la confirmation et l'invitation lui sont envoyées.", "success"
+            )
     return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id, statut="waiting"))
 
 
@@ -319,7 +322,9 @@ EXPORT_HEADERS = (
 def webinar_export_csv(webinar_id: int):
     webinar = _webinar_or_404(webinar_id)
     registrations = db.session.scalars(
-        sa.select(Registration).where(Registration.webinar_id == webinar.id).order_by(Registration.created_at, Registration.id)
+        sa.select(Registration)
+        .where(Registration.webinar_id == webinar.id)
+        .order_by(Registration.created_at, Registration.id)
     ).all()
     positions = {r.id: i + 1 for i, r in enumerate(services.waiting_list(webinar.id))}
     rows = []

@@ -1,5 +1,6 @@
 """Demo webinars: the Gironde webinar of February 2022 (past) and upcoming ones relative to today —
 one full with a waiting list, one in the Nord, one regional and one national — with registrations."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -34,7 +35,16 @@ PEOPLE = [
 
 def _working_day(day):
     """The first weekday on or after ``day`` that is not a fixed public holiday."""
-    while day.weekday() >= 5 or (day.month, day.day) in {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}:
+    while day.weekday() >= 5 or (day.month, day.day) in {
+        (1, 1),
+        (5, 1),
+        (5, 8),
+        (7, 14),
+        (8, 15),
+        (11, 1),
+        (11, 11),
+        (12, 25),
+    }:
         day += timedelta(days=1)
     return day
 
@@ -65,7 +75,9 @@ def _add_registrations(webinar: Webinar, confirmed: int, waiting: int, departeme
                 status=RegistrationStatus.CONFIRMED if index < confirmed else RegistrationStatus.WAITING,
                 created_at=created,
                 updated_at=created,
-                join_link_sent_at=(webinar.starts_at - timedelta(days=1)) if webinar.starts_at < utcnow() and index < confirmed else None,
+                join_link_sent_at=(webinar.starts_at - timedelta(days=1))
+                if webinar.starts_at < utcnow() and index < confirmed
+                else None,
             )
         )
 

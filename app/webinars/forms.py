@@ -1,4 +1,5 @@
 """Forms of the webinars: public registration and cancellation, back-office webinar editing."""
+
 from __future__ import annotations
 
 from datetime import time
@@ -173,7 +174,11 @@ class WebinarForm(BaseForm):
     join_url = URLField(
         "Lien de connexion",
         description="Jamais affiché sur le site : envoyé par courriel aux inscrits confirmés la veille du webinaire.",
-        validators=[Optional(), URL(message="Indiquez une adresse web complète, commençant par https://."), Length(max=500)],
+        validators=[
+            Optional(),
+            URL(message="Indiquez une adresse web complète, commençant par https://."),
+            Length(max=500),
+        ],
     )
 
     def __init__(self, referent, *args, **kwargs):

@@ -9,14 +9,16 @@
 The UID is stable for a webinar and the SEQUENCE comes from the webinar row. The join URL is never
 written in a calendar file: it is sent by email the day before only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from app.formatting import to_paris
+
 PRODID = "-//ATIGIP//TIG Partenaires webinaires//FR"
 CONTENT_TYPES = {
     "REQUEST": "text/calendar; method=REQUEST; charset=UTF-8",
@@ -65,8 +67,8 @@ class Attendee:
 
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def build_calendar(

@@ -1,4 +1,5 @@
 """Periodic webinar work run by ``flask worker``: the join link, the day before."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -63,9 +64,7 @@ def purge_old_registrations(now: datetime | None = None) -> int:
     limit = now - timedelta(days=current_app.config["WEBINAR_RETENTION_DAYS"])
     # ends_at is computed: a day of margin on starts_at, then the exact check in Python.
     old_ids = [
-        w.id
-        for w in db.session.scalars(sa.select(Webinar).where(Webinar.starts_at < limit)).all()
-        if w.ends_at < limit
+        w.id for w in db.session.scalars(sa.select(Webinar).where(Webinar.starts_at < limit)).all() if w.ends_at < limit
     ]
     if not old_ids:
         return 0

@@ -4,6 +4,7 @@ Invariants held by the database as well as by the services:
 - one active (not cancelled) registration per webinar and lower-cased email: partial unique index;
 - never more confirmed registrations than seats: services take the write lock, then recount.
 """
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Public webinar pages: listing, details + registration, calendar file, registration management."""
+
 from __future__ import annotations
 
 from functools import cache

@@ -6,6 +6,7 @@ commits once. Every operation that reads the seat count and then writes takes th
 (``lock_for_update()``: BEGIN IMMEDIATE on SQLite; plus ``FOR UPDATE`` on the webinar row on
 PostgreSQL), then recounts. Mails are queued in the same transaction.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -173,11 +174,14 @@ def _reload_registration(registration_id: int) -> Registration:
 
 
 def count_status(webinar_id: int, status: RegistrationStatus) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Registration.id)).where(
-            Registration.webinar_id == webinar_id, Registration.status == status
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Registration.id)).where(
+                Registration.webinar_id == webinar_id, Registration.status == status
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def seat_counts(webinar_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -284,7 +288,12 @@ def _mail_arguments(registration: Registration, webinar: Webinar, template: str,
 def _mail(registration: Registration, template: str, subject: str, *, attachments=(), dedupe_key=None, **extra):
     return queue_mail(
         **_mail_arguments(
-            registration, registration.webinar, template, subject, attachments=attachments, dedupe_key=dedupe_key,
+            registration,
+            registration.webinar,
+            template,
+            subject,
+            attachments=attachments,
+            dedupe_key=dedupe_key,
             **extra,
         )
     )
@@ -298,7 +307,11 @@ def _confirmed_mail(registration: Registration, webinar: Webinar, template: str,
     """The confirmation (or promotion) mail with its invite, rendered, not added to the session."""
     return prepare_mail(
         **_mail_arguments(
-            registration, webinar, template, subject, attachments=[_invite(webinar, registration, now)],
+            registration,
+            webinar,
+            template,
+            subject,
+            attachments=[_invite(webinar, registration, now)],
             join_link_now=_join_link_now(webinar, now),
         )
     )
@@ -357,11 +370,15 @@ def _build_registration_state_query() -> sa.Select:
     waiting = sa.select(sa.func.count()).where(
         of_webinar, Registration.status == RegistrationStatus.WAITING, Registration.created_at <= sa.bindparam("now")
     )
-    existing = sa.select(Registration.id).where(
-        of_webinar,
-        Registration.email_normalized == sa.bindparam("email_normalized"),
-        Registration.status != RegistrationStatus.CANCELLED,
-    ).limit(1)
+    existing = (
+        sa.select(Registration.id)
+        .where(
+            of_webinar,
+            Registration.email_normalized == sa.bindparam("email_normalized"),
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .limit(1)
+    )
     return sa.select(confirmed.scalar_subquery(), waiting.scalar_subquery(), existing.scalar_subquery())
 
 
@@ -567,7 +584,12 @@ def resend_invite(registration_id: int, *, now: datetime | None = None) -> None:
         raise NotConfirmed("Seules les inscriptions confirmées reçoivent une invitation.")
     if webinar.is_cancelled:
         raise WebinarAlreadyCancelled()
-    _mail(registration, "webinar_invite", f"Invitation : {webinar.title}", attachments=[_invite(webinar, registration, now)])
+    _mail(
+        registration,
+        "webinar_invite",
+        f"Invitation : {webinar.title}",
+        attachments=[_invite(webinar, registration, now)],
+    )
 
 
 def send_join_links_now(webinar_id: int, *, now: datetime | None = None) -> int:
@@ -719,9 +741,7 @@ def public_webinars(departement: str | None = None, *, now: datetime | None = No
     query = sa.select(Webinar)
     if departement:
         query = query.where(sa.or_(_departement_filter([departement]), ~Webinar.departements.any()))
-    upcoming = db.session.scalars(
-        query.where(Webinar.starts_at > now).order_by(Webinar.starts_at, Webinar.id)
-    ).all()
+    upcoming = db.session.scalars(query.where(Webinar.starts_at > now).order_by(Webinar.starts_at, Webinar.id)).all()
     past = db.session.scalars(
         query.where(Webinar.starts_at <= now, Webinar.status == WebinarStatus.SCHEDULED)
         .order_by(Webinar.starts_at.desc(), Webinar.id.desc())
@@ -762,4 +782,3 @@ def fill_rates(departement_codes: list[str] | None, *, now: datetime | None = No
             }
         )
     return rows
-

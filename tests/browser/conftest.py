@@ -5,6 +5,7 @@ There is no skip: without /usr/bin/chromium these tests fail, in CI and locally 
 ``backoffice_login(page, live_server, email, password)`` fills the back-office login form by its labels;
 ``live_referent(live_app, name, password, ...)`` adds a fresh account to the live database.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """The whole application journey in Chromium, as a person would do it: from the eligibility result
 to the follow-up page, fields filled by their visible labels, one error corrected, the draft resumed
 from the emailed link, documents uploaded, submission; axe-core on every page."""
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,19 @@ EMAIL = "parcours.navigateur@exemple.fr"
 
 
 def _pdf(name: str) -> dict:
-    return {"name": name, "mimeType": "application/pdf",
-            "buffer": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"}
+    return {
+        "name": name,
+        "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+    }
 
 
 def _resume_link(live_app) -> str:
     with live_app.app_context():
         mail = db.session.scalar(
-            sa.select(OutboxMessage).where(OutboxMessage.to_address == EMAIL, OutboxMessage.category == "application.draft_created")
+            sa.select(OutboxMessage).where(
+                OutboxMessage.to_address == EMAIL, OutboxMessage.category == "application.draft_created"
+            )
         )
         link = re.search(r"https?://\S+/candidature/reprendre/\S+", mail.body_text).group(0)
         db.session.remove()

@@ -1,5 +1,6 @@
 """Back-office login in Chromium: fields found by their labels, wrong password, TOTP enrolment and
 login with a code, logout, an administrator inviting a référent; axe-core on every page visited."""
+
 from __future__ import annotations
 
 import re
@@ -124,7 +125,9 @@ def test_forgotten_password_journey(page, live_server, live_app, account):
 
     with live_app.app_context():
         body = db.session.scalar(
-            sa.select(OutboxMessage.body_text).where(OutboxMessage.to_address == account).order_by(OutboxMessage.id.desc())
+            sa.select(OutboxMessage.body_text)
+            .where(OutboxMessage.to_address == account)
+            .order_by(OutboxMessage.id.desc())
         )
         db.session.remove()
     link = re.search(r"(http\S+/nouveau-mot-de-passe/\S+)", body).group(1)
@@ -169,7 +172,9 @@ def test_login_and_logout_with_the_keyboard_only(page, live_server, account):
 
 @pytest.mark.parametrize("javascript", [True, False])
 def test_logout_on_a_phone_with_and_without_javascript(browser, live_server, account, javascript):
-    context = browser.new_context(locale="fr-FR", java_script_enabled=javascript, viewport={"width": 375, "height": 800})
+    context = browser.new_context(
+        locale="fr-FR", java_script_enabled=javascript, viewport={"width": 375, "height": 800}
+    )
     page = context.new_page()
     try:
         backoffice_login(page, live_server, account, PASSWORD)

@@ -1,5 +1,6 @@
 """A référent reviews an application in Chromium: log in by labels, open the queue, filter, open the
 application, take it, ask for complements, send it for decision, decide; axe-core on every page."""
+
 from __future__ import annotations
 
 import time
@@ -87,7 +88,9 @@ def test_referent_reviews_an_application(page, live_server, review_data):
     page.get_by_role("button", name="Confirmer : Habiliter").click()  # no reason: error, HTTP 200
     assert page.title().startswith("Erreur : ")
     axe_check(page)
-    page.get_by_label("Motif").fill("Avis favorables du procureur, du JAP et du préfet ; décision du directeur du SPIP.")
+    page.get_by_label("Motif").fill(
+        "Avis favorables du procureur, du JAP et du préfet ; décision du directeur du SPIP."
+    )
     page.get_by_role("button", name="Confirmer : Habiliter").click()
     assert "« Habilitée »" in page.get_by_role("status").first.inner_text()
     assert page.get_by_role("link", name="Télécharger l'attestation (PDF)").count() == 1
@@ -102,10 +105,16 @@ def test_scope_in_the_browser(page, live_server, live_app, review_data):
     from tests.factories import make_referent
 
     with live_app.app_context():
-        nord = make_referent(email=f"nord.{review_data['stamp']}@justice.fr", name="Noé Nord", departements=("59",),
-                             password=PASSWORD)
-        admin = make_referent(email=f"admin.{review_data['stamp']}@justice.fr", name="Ada Nationale", departements=(),
-                              is_admin=True, password=PASSWORD)
+        nord = make_referent(
+            email=f"nord.{review_data['stamp']}@justice.fr", name="Noé Nord", departements=("59",), password=PASSWORD
+        )
+        admin = make_referent(
+            email=f"admin.{review_data['stamp']}@justice.fr",
+            name="Ada Nationale",
+            departements=(),
+            is_admin=True,
+            password=PASSWORD,
+        )
         emails = (nord.email, admin.email)
         from app.applications.models import Application
 

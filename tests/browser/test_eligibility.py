@@ -1,5 +1,6 @@
 """Eligibility checker in Chromium: filled by visible labels, by keyboard only, with and without
 JavaScript, and axe-core on every page visited."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -29,7 +30,11 @@ def test_ess_journey_result_and_modify(page, live_server):
     page.get_by_label("Dans quel département se trouveraient les postes ?").select_option(label="33 – Gironde")
     answer(page, "Votre structure poursuit-elle un but autre que le seul partage des bénéfices ?", "Oui")
     answer(page, "Sa gouvernance est-elle démocratique", "Oui")
-    answer(page, "Ses bénéfices sont-ils majoritairement consacrés au maintien ou au développement de son activité ?", "Oui")
+    answer(
+        page,
+        "Ses bénéfices sont-ils majoritairement consacrés au maintien ou au développement de son activité ?",
+        "Oui",
+    )
     page.get_by_label("Préserver le lien social ou renforcer la cohésion territoriale").check(force=True)
     answer(page, "Pourriez-vous accueillir des mineurs ?", "Non", role="group")
     axe_check(page)  # with the ESS questions shown
@@ -130,11 +135,17 @@ def test_without_javascript_every_question_is_on_the_page(browser, live_server):
         page.get_by_label("Dans quel département se trouveraient les postes ?").select_option(label="01 – Ain")
         answer(page, "Votre structure poursuit-elle un but autre que le seul partage des bénéfices ?", "Oui")
         answer(page, "Sa gouvernance est-elle démocratique", "Oui")
-        answer(page, "Ses bénéfices sont-ils majoritairement consacrés au maintien ou au développement de son activité ?", "Oui")
+        answer(
+            page,
+            "Ses bénéfices sont-ils majoritairement consacrés au maintien ou au développement de son activité ?",
+            "Oui",
+        )
         page.get_by_label("Soutenir des personnes en situation de fragilité", exact=False).check(force=True)
         page.get_by_role("button", name="Voir le résultat").click()
         page.wait_for_url("**/eligibilite/resultat?**")
-        assert page.get_by_role("heading", name="Votre structure ne peut pas accueillir de personnes en TIG").is_visible()
+        assert page.get_by_role(
+            "heading", name="Votre structure ne peut pas accueillir de personnes en TIG"
+        ).is_visible()
         assert page.get_by_text("ne fait pas partie des 20 départements de l'expérimentation", exact=False).is_visible()
         # axe-core needs JavaScript: the same pages are checked with it in the tests above.
     finally:

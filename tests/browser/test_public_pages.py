@@ -1,4 +1,5 @@
 """Public pages in Chromium: DSFR applied, axe-core clean, keyboard and mobile behaviour."""
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,11 @@ def test_public_page_is_styled_accessible_and_clean(page, live_server, url):
         name = url.strip("/").replace("/", "_").replace("?", "_").replace("=", "_") or "accueil"
         page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
     axe_check(page)
-    expected = ["Failed to load resource: the server responded with a status of 404 (NOT FOUND)"] if "n-existe-pas" in url else []
+    expected = (
+        ["Failed to load resource: the server responded with a status of 404 (NOT FOUND)"]
+        if "n-existe-pas" in url
+        else []
+    )
     assert page.console_problems == expected
 
 
@@ -104,7 +109,9 @@ def test_ess_map_highlights_the_twenty_departements(page, live_server):
     assert page.locator(".tig-map__tile").count() == 101
     assert page.locator(".tig-map__tile--on").count() == 20
     on_fill = page.evaluate("getComputedStyle(document.querySelector('.tig-map__tile--on rect')).fill")
-    off_fill = page.evaluate("getComputedStyle(document.querySelector('.tig-map__tile:not(.tig-map__tile--on) rect')).fill")
+    off_fill = page.evaluate(
+        "getComputedStyle(document.querySelector('.tig-map__tile:not(.tig-map__tile--on) rect')).fill"
+    )
     assert on_fill != off_fill
     assert page.console_problems == []
 

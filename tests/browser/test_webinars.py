@@ -1,5 +1,6 @@
 """Webinars in Chromium: list → details → registration by labels (an error corrected) → management
 page → cancellation; the back-office screens of a référent. axe-core on every page visited."""
+
 from __future__ import annotations
 
 import re

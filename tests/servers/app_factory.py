@@ -1,6 +1,7 @@
 """App factory for tests that need a real multi-process server:
 ``gunicorn 'tests.servers.app_factory:create()'`` with TEST_SERVER_DATABASE_URI set by the test.
 Testing configuration: CSRF off (the test posts forms directly), mails only queued."""
+
 from __future__ import annotations
 
 import os

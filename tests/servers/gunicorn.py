@@ -7,6 +7,7 @@ The server runs ``tests.servers.app_factory:create()`` (testing configuration, C
 queued) with ``-w workers --threads threads``. ``fire`` sends every request from its own thread, all
 released together by a barrier, and returns the responses in the order of the requests given.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -34,8 +35,16 @@ def free_port() -> int:
 class GunicornServer:
     """A gunicorn process serving the app on ``database_url``; a context manager (stopped on exit)."""
 
-    def __init__(self, database_url: str, *, ready_path: str = "/", workers: int = 4, threads: int = 4,
-                 upload_folder: str | None = None, env: dict | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        ready_path: str = "/",
+        workers: int = 4,
+        threads: int = 4,
+        upload_folder: str | None = None,
+        env: dict | None = None,
+    ):
         self.database_url = database_url
         self.ready_path = ready_path
         self.workers = workers
@@ -46,17 +55,31 @@ class GunicornServer:
             self.env["TEST_SERVER_UPLOAD_FOLDER"] = upload_folder
         self.process: subprocess.Popen | None = None
         # The server's log goes to a file, not a pipe: a pipe nobody reads would block gunicorn once full.
-        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
 
     def log_tail(self, size: int = 3000) -> str:
         return Path(self.log.name).read_text(errors="replace")[-size:]
 
     def start(self) -> GunicornServer:
         self.process = subprocess.Popen(
-            [str(GUNICORN), "-w", str(self.workers), "--threads", str(self.threads),
-             "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--backlog", "2048",
-             "tests.servers.app_factory:create()"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log,
+            [
+                str(GUNICORN),
+                "-w",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "--backlog",
+                "2048",
+                "tests.servers.app_factory:create()",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -125,8 +148,14 @@ def request(port: int, req: Request, timeout: float = 120) -> Response:
         connection.request(req.method, req.path, body=body, headers=headers)
         answer = connection.getresponse()
         data = answer.read()
-        return Response(req, answer.status, answer.getheader("Location") or "", time.monotonic(), data,
-                        answer.getheader("Set-Cookie") or "")
+        return Response(
+            req,
+            answer.status,
+            answer.getheader("Location") or "",
+            time.monotonic(),
+            data,
+            answer.getheader("Set-Cookie") or "",
+        )
     finally:
         connection.close()
 
