@@ -63,10 +63,17 @@ def test_request_has_method_organizer_attendee_and_paris_times():
 
 
 def test_cancel_and_publish():
+    # The webinar goes on: this CANCEL removes one attendee, without STATUS (RFC 5546, 3.2.5).
     cancel = parse(ical.cancel_for(FakeWebinar, ical.Attendee("Alice", "alice@example.org"), now=NOW))
     assert cancel["METHOD"] == "CANCEL"
-    assert the_event(cancel)["STATUS"] == "CANCELLED"
+    assert "STATUS" not in the_event(cancel)
     assert str(the_event(cancel)["UID"]) == FakeWebinar.ics_uid
+
+    class CancelledWebinar(FakeWebinar):
+        is_cancelled = True
+
+    cancelled = parse(ical.cancel_for(CancelledWebinar, ical.Attendee("Alice", "alice@example.org"), now=NOW))
+    assert the_event(cancelled)["STATUS"] == "CANCELLED"
     publish = parse(ical.publish_for(FakeWebinar, now=NOW))
     assert publish["METHOD"] == "PUBLISH"
     assert "ATTENDEE" not in the_event(publish)

@@ -1,21 +1,28 @@
 """Calendar files for webinars (RFC 5545 / iTIP RFC 5546), built by pure functions.
 
-- ``REQUEST``: the invitation sent to one registrant (ORGANIZER + ATTENDEE), re-sent with a higher
-  SEQUENCE when the webinar changes;
-- ``CANCEL``: the same event, STATUS:CANCELLED, for everyone (webinar cancelled) or one attendee
-  (their own cancellation);
+- ``REQUEST``: the invitation sent to one registrant (ORGANIZER + ATTENDEE), sent again with a higher
+  SEQUENCE when the webinar's time changes;
+- ``CANCEL`` (RFC 5546, 3.2.5), two cases told apart by the webinar's state: the organiser cancelled
+  the webinar (``STATUS:CANCELLED``, the whole event is gone) or one attendee cancelled their own
+  registration (the organiser removes that attendee: the RFC forbids ``STATUS`` there);
 - ``PUBLISH``: the public download, without attendee.
 
-The UID is stable for a webinar and the SEQUENCE comes from the webinar row. The join URL is never
-written in a calendar file: it is sent by email the day before only.
+The UID is stable for a webinar; the SEQUENCE comes from the webinar row, which the services raise
+on every change that a calendar must take (time, cancellation of the webinar or of one attendee),
+so that every file a client receives supersedes the one it holds. The join URL is never written in
+a calendar file: it is sent by email the day before only.
+
+Times are written in Europe/Paris with a VTIMEZONE made of yearly rules (RRULE), as Thunderbird and
+Outlook write it, so that a client reads the right offset for any year, not only the years a list of
+dated transitions would cover.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur, vText
 
 from app.formatting import to_paris
 
@@ -25,6 +32,18 @@ CONTENT_TYPES = {
     "CANCEL": "text/calendar; method=CANCEL; charset=UTF-8",
     "PUBLISH": "text/calendar; method=PUBLISH; charset=UTF-8",
 }
+
+# The European Union's rule for Europe/Paris (in force since 1996): summer time from the last Sunday
+# of March at 02:00 local time (01:00 UTC) to the last Sunday of October at 03:00 local time. The
+# first onsets are the 1970 dates of those rules, as Thunderbird writes them; tests compare every
+# transition these rules give with the zoneinfo database's.
+PARIS_TZID = "Europe/Paris"
+_CET, _CEST = timedelta(hours=1), timedelta(hours=2)
+_PARIS_RULES = (
+    # (component, name, first onset in local time, offset before, offset after, month)
+    (TimezoneDaylight, "CEST", datetime(1970, 3, 29, 2, 0), _CET, _CEST, 3),
+    (TimezoneStandard, "CET", datetime(1970, 10, 25, 3, 0), _CEST, _CET, 10),
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,22 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def paris_vtimezone() -> Timezone:
+    """The VTIMEZONE of Europe/Paris written as yearly rules."""
+    timezone = Timezone()
+    timezone.add("tzid", PARIS_TZID)
+    timezone.add("x-lic-location", PARIS_TZID)
+    for component_class, name, onset, offset_from, offset_to, month in _PARIS_RULES:
+        component = component_class()
+        component.add("tzname", name)
+        component.add("tzoffsetfrom", offset_from)
+        component.add("tzoffsetto", offset_to)
+        component.add("dtstart", onset)
+        component.add("rrule", vRecur(freq="YEARLY", bymonth=month, byday="-1SU"))
+        timezone.add_component(component)
+    return timezone
+
+
 def build_calendar(
     info: EventInfo,
     method: str,
@@ -78,7 +113,10 @@ def build_calendar(
     attendee: Attendee | None = None,
     now: datetime,
 ) -> bytes:
-    """The VCALENDAR for ``method`` (REQUEST, CANCEL or PUBLISH), as bytes (CRLF lines)."""
+    """The VCALENDAR for ``method`` (REQUEST, CANCEL or PUBLISH), as bytes (CRLF lines).
+
+    A CANCEL of an event that is not cancelled (``info.cancelled`` false) removes ``attendee`` only.
+    """
     method = method.upper()
     if method not in CONTENT_TYPES:
         raise ValueError(f"Unsupported iTIP method: {method}")
@@ -90,17 +128,23 @@ def build_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+    calendar.add_component(paris_vtimezone())
 
     event = Event()
     event.add("uid", info.uid)
     event.add("sequence", info.sequence)
     event.add("dtstamp", _utc(now))
-    event.add("dtstart", to_paris(info.starts_at))
-    event.add("dtend", to_paris(info.ends_at))
+    start, end = to_paris(info.starts_at), to_paris(info.ends_at)
+    if start.fold or end.fold:
+        # The hour repeated when summer time ends: a TZID time names its first occurrence (RFC 5545,
+        # 3.3.5), so the second one can only be written in UTC.
+        start, end = _utc(start), _utc(end)
+    event.add("dtstart", start)
+    event.add("dtend", end)
     event.add("summary", info.title)
     description = info.description.strip()
     if info.page_url:
-        description = f"{description}\n\nInformations et gestion de l'inscription : {info.page_url}".strip()
+        description = f"{description}\n\nInformations et gestion de l’inscription : {info.page_url}".strip()
     description += "\n\nLe lien de connexion vous sera envoyé par courriel la veille du webinaire."
     event.add("description", description.strip())
     event.add("location", info.location)
@@ -108,7 +152,11 @@ def build_calendar(
         event.add("url", info.page_url)
     event.add("transp", "OPAQUE")
     event.add("class", "PUBLIC")
-    event.add("status", "CANCELLED" if method == "CANCEL" or info.cancelled else "CONFIRMED")
+    if info.cancelled:
+        event.add("status", "CANCELLED")
+    elif method != "CANCEL":
+        event.add("status", "CONFIRMED")
+    # else: an attendee removed from an event that goes on (RFC 5546, 3.2.5: no STATUS).
 
     organizer = vCalAddress(f"mailto:{info.organiser_email}")
     organizer.params["CN"] = vText(info.organiser_name)
@@ -123,9 +171,6 @@ def build_calendar(
             address.params["RSVP"] = "FALSE"
         event.add("attendee", address)
     calendar.add_component(event)
-
-    start = to_paris(info.starts_at).date()
-    calendar.add_missing_timezones(first_date=date(start.year - 1, 1, 1), last_date=date(start.year + 2, 1, 1))
     return calendar.to_ical()
 
 
@@ -137,13 +182,11 @@ def request_for(webinar, attendee: Attendee, *, now: datetime, page_url: str = "
     return build_calendar(EventInfo.from_webinar(webinar, page_url), "REQUEST", attendee=attendee, now=now)
 
 
-def cancel_for(webinar, attendee: Attendee, *, now: datetime, page_url: str = "", bump: int = 0) -> bytes:
-    """A CANCEL for one attendee. ``bump`` raises the SEQUENCE of this file only (a personal
-    cancellation must supersede the REQUEST the attendee holds without changing the webinar)."""
-    info = EventInfo.from_webinar(webinar, page_url)
-    if bump:
-        info = EventInfo(**{**info.__dict__, "sequence": info.sequence + bump})
-    return build_calendar(info, "CANCEL", attendee=attendee, now=now)
+def cancel_for(webinar, attendee: Attendee, *, now: datetime, page_url: str = "") -> bytes:
+    """The CANCEL sent to ``attendee``: the whole event if the webinar is cancelled, otherwise the
+    removal of this attendee alone (their own cancellation). Either way the services have raised the
+    webinar's SEQUENCE first."""
+    return build_calendar(EventInfo.from_webinar(webinar, page_url), "CANCEL", attendee=attendee, now=now)
 
 
 def publish_for(webinar, *, now: datetime, page_url: str = "") -> bytes:
@@ -156,6 +199,7 @@ __all__ = [
     "build_calendar",
     "cancel_for",
     "content_type",
+    "paris_vtimezone",
     "publish_for",
     "request_for",
 ]

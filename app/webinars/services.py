@@ -565,6 +565,8 @@ def cancel_registration(
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     registration.updated_at = now
+    if was_confirmed:
+        webinar.ics_sequence += 1  # the CANCEL removing this attendee must supersede the REQUEST they hold
     db.session.flush()
     _mail(
         registration,
