@@ -64,8 +64,9 @@ class Config:
     # Development page listing the mails written to the outbox (never in production).
     DEV_MAIL_VIEWER = _env_bool("DEV_MAIL_VIEWER", False)
 
-    # Eligibility regime: "experimentation-2020" (default) or "ouverture-ess-2023".
-    ELIGIBILITY_REGIME = os.environ.get("ELIGIBILITY_REGIME", "experimentation-2020")
+    # Eligibility regime: empty (default) applies the regime in force today (Europe/Paris) according to
+    # the dates of app/eligibility/regimes/*.toml; a regime id forces that one.
+    ELIGIBILITY_REGIME = os.environ.get("ELIGIBILITY_REGIME", "")
 
     # Application drafts
     DRAFT_RETENTION_DAYS = _env_int("DRAFT_RETENTION_DAYS", 30)

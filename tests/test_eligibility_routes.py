@@ -8,8 +8,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from app.eligibility.engine import Answers
+from app.eligibility.engine import Answers, paris_today, regime_in_force
 from app.eligibility.structures import StructureType as T
+
+R2020, R2025 = "experimentation-2020", "ouverture-ess-2025"
 
 ESS_OK = {
     "ess_non_profit_purpose": "oui",
@@ -55,13 +57,14 @@ def test_questionnaire(client):
     assert '<option value="33">33 – Gironde</option>' in html
     assert "Uniquement pour les coopératives, mutuelles, fondations et sociétés commerciales de l'ESS" in html
     assert "Pourriez-vous accueillir des mineurs ?" in html
-    assert "Expérimentation ESS 2020 (arrêté du 20 janvier 2020)" in html
+    assert regime_in_force(paris_today()).name in html  # the regime in force today, by default
     assert "js/eligibility.js" in html
     assert 'id="resume-erreurs"' not in html
     assert "Erreur" not in title(html)
 
 
-def test_eligible_ess_structure(client):
+def test_eligible_ess_structure(app, client):
+    app.config["ELIGIBILITY_REGIME"] = R2020
     response, html = get(
         client, "/eligibilite/resultat", structure_type="cooperative", departement="33", minors="oui", **ESS_OK
     )
@@ -100,7 +103,8 @@ def test_not_eligible_company(client):
     assert "Les pièces à préparer" not in page
 
 
-def test_cooperative_outside_the_experimentation(client):
+def test_cooperative_outside_the_experimentation(app, client):
+    app.config["ELIGIBILITY_REGIME"] = R2020
     _, html = get(client, "/eligibilite/resultat", structure_type="cooperative", departement="01", **ESS_OK)
     page = text(html)
     assert "ne peut pas accueillir" in page
@@ -159,10 +163,11 @@ def test_ess_questions_required_for_ess_types(client):
     _, html = get(
         client, "/eligibilite/resultat", structure_type="fondation", departement="33", ess_non_profit_purpose="oui"
     )
-    assert "Le formulaire contient 2 erreurs" in html
+    assert "Le formulaire contient 3 erreurs" in html
     assert (
         html.count("Répondez à cette question : elle est obligatoire pour les coopératives") == 2 * 2
     )  # field + summary
+    assert html.count("ou « Aucun de ces buts » : cette réponse est obligatoire pour les coopératives") == 2
     assert checked_values(html, "ess_non_profit_purpose") == ["oui"]
 
 
@@ -223,29 +228,116 @@ def test_modify_prefills_everything(client):
 def test_regime_named_on_result(client):
     _, html = get(client, "/eligibilite/resultat", structure_type="association", departement="33")
     assert "Règles appliquées" in html
-    assert "Expérimentation ESS 2020 (arrêté du 20 janvier 2020)" in html
+    regime = regime_in_force(paris_today())
+    assert regime.name in html and regime.summary_text in html
+
+
+def test_a_cooperative_in_creuse_is_told_the_law_in_force_today(client):
+    # The regime follows the date: no configuration says which law applies.
+    _, html = get(client, "/eligibilite/resultat", structure_type="cooperative", departement="23", **ESS_OK)
+    page = text(html)
+    assert "Votre structure peut accueillir des personnes en TIG" in page
+    assert "Ouverture à l'ESS (décret du 30 décembre 2024)" in page
+    assert "depuis le 1er janvier 2025" in page
+    assert "à vérifier" not in page
 
 
 def test_regime_switched_by_config(app, client):
     params = dict(structure_type="cooperative", departement="01", **ESS_OK)
+    app.config["ELIGIBILITY_REGIME"] = R2020
     _, before = get(client, "/eligibilite/resultat", **params)
     assert "ne peut pas accueillir" in text(before)
 
-    app.config["ELIGIBILITY_REGIME"] = "ouverture-ess-2023"
+    app.config["ELIGIBILITY_REGIME"] = R2025
     _, after = get(client, "/eligibilite/resultat", **params)
     page = text(after)
     assert "Votre structure peut accueillir des personnes en TIG" in page
-    assert "Ouverture à l'ESS (loi n° 2023-1059)" in page
+    assert "Ouverture à l'ESS (décret du 30 décembre 2024)" in page
     assert "Loi n° 2023-1059 du 20 novembre 2023, art. 24" in page
     _, questionnaire = get(client, "/eligibilite")
-    assert "Ouverture à l'ESS (loi n° 2023-1059)" in questionnaire
+    assert "Ouverture à l'ESS (décret du 30 décembre 2024)" in questionnaire
+
+
+def test_an_unknown_regime_stops_the_start(tmp_path):
+    from app import create_app
+    from app.eligibility.engine import UnknownRegime
+    from config import TestingConfig
+
+    with pytest.raises(UnknownRegime):
+        create_app(TestingConfig, ELIGIBILITY_REGIME="ouverture-ess-2023", SQLALCHEMY_DATABASE_URI="sqlite://")
 
 
 def test_mission_company_under_each_regime(app, client):
     params = dict(structure_type="societe_a_mission", departement="17")  # only in the 2025 list
+    app.config["ELIGIBILITY_REGIME"] = R2020
     assert "ne peut pas accueillir" in text(get(client, "/eligibilite/resultat", **params)[1])
-    app.config["ELIGIBILITY_REGIME"] = "ouverture-ess-2023"
+    app.config["ELIGIBILITY_REGIME"] = R2025
     assert "peut accueillir des personnes en TIG" in text(get(client, "/eligibilite/resultat", **params)[1])
+
+
+def test_social_utility_is_decisive_and_none_is_an_answer(client):
+    _, html = get(client, "/eligibilite")
+    legend = html.split('id="social_utility-legend"', 1)[1].split("</legend>", 1)[0]
+    assert "(optionnel)" not in legend
+    assert "Aucun de ces buts" in html
+    conditions = {k: v for k, v in ESS_OK.items() if k != "social_utility"}
+    _, result = get(
+        client,
+        "/eligibilite/resultat",
+        structure_type="mutuelle",
+        departement="23",
+        social_utility="aucun",
+        **conditions,
+    )
+    page = text(result)
+    assert "Votre structure ne peut pas accueillir de personnes en TIG" in page
+    assert "Buts d'utilité sociale : aucun de ces buts" in page
+    assert "ne poursuit aucun but d'utilité sociale" in page
+    assert "Déposer une candidature" not in page
+    _, mixed = get(
+        client,
+        "/eligibilite/resultat",
+        structure_type="mutuelle",
+        departement="23",
+        social_utility=["aucun", "fragilite"],
+        **conditions,
+    )
+    assert title(mixed).startswith("Erreur : ")
+    assert "gardez les buts poursuivis, ou seulement « Aucun de ces buts »" in mixed
+    assert checked_values(mixed, "social_utility") == ["fragilite", "aucun"]
+
+
+# Every case a structure cannot host in, with the sentence that says why for that case.
+REFUSALS = [
+    (R2025, dict(structure_type="autre_entreprise", departement="23"), "dans aucun département"),
+    (R2025, dict(structure_type="autre_entreprise", departement="04"), "dans aucun département"),
+    (R2020, dict(structure_type="autre_entreprise", departement="33"), "dans aucun département"),
+    (R2025, dict(structure_type="societe_a_mission", departement="04"), "04 – Alpes-de-Haute-Provence n'en fait pas"),
+    (R2020, dict(structure_type="cooperative", departement="23", **ESS_OK), "23 – Creuse n'en fait pas partie"),
+    (
+        R2025,
+        dict(structure_type="fondation", departement="23", **{**ESS_OK, "ess_democratic_governance": "non"}),
+        "ne remplit pas les trois conditions",
+    ),
+    (
+        R2025,
+        dict(structure_type="societe_commerciale_ess", departement="33", **{**ESS_OK, "social_utility": "aucun"}),
+        "ne poursuit aucun but d'utilité sociale",
+    ),
+]
+
+
+@pytest.mark.parametrize("regime_id,params,why", REFUSALS)
+def test_a_structure_that_cannot_host_is_told_why_for_its_case(app, client, regime_id, params, why):
+    app.config["ELIGIBILITY_REGIME"] = regime_id
+    _, html = get(client, "/eligibilite/resultat", **params)
+    verdict = text(html.split('id="verdict"', 1)[1].split("</div>", 1)[0])
+    assert why in verdict
+    assert "dans ce département" not in text(html)
+    assert "Déposer une candidature" not in text(html)  # never sent into the wizard
+    departement = params["departement"]
+    assert f"referent.tig.{departement}@justice.fr" in html
+    assert link(html, "Voir les webinaires") == f"/webinaires?departement={departement}"
 
 
 def test_page_has_no_inline_script_or_style(client):

@@ -23,6 +23,7 @@ from app.applications.models import (
 from app.applications.uploads import StoredFile, store_upload
 from app.auth.models import Referent
 from app.demo import loader
+from app.eligibility.engine import regime_in_force
 from app.eligibility.structures import StructureType as T
 from app.extensions import db
 from app.formatting import utcnow
@@ -288,10 +289,9 @@ def load_demo_applications() -> list[str]:
             application.status_changed_at = submitted
         application.reference = f"TIG-{submitted.year}-{application.id:06d}"
         application.current_step = 7
-        application.eligibility_regime = "experimentation-2020"
-        application.eligibility_path = {T.PUBLIC_BODY: "postes", T.ASSOCIATION: "habilitation"}.get(
-            type_, "experimentation_ess"
-        )
+        regime = regime_in_force(submitted.date())
+        application.eligibility_regime = regime.id
+        application.eligibility_path = regime.rules[type_].path.value
         db.session.add(
             ApplicationEvent(
                 application=application,

@@ -10,12 +10,13 @@ from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectField
 from wtforms.validators import ValidationError
 
-from app.eligibility.engine import ESS_CONDITIONS, SOCIAL_UTILITY_PURPOSES, needs_ess_conditions
+from app.eligibility.engine import ESS_CONDITIONS, NO_PURPOSE, SOCIAL_UTILITY_PURPOSES, needs_ess_conditions
 from app.eligibility.structures import StructureType, structure_type_choices
 from app.forms import YES_NO, BaseForm, MultiCheckboxField, select_choices
 from app.territories import departement_choices, get_departement
 
 ESS_TYPES_LABEL = "coopératives, mutuelles, fondations et sociétés commerciales de l'ESS"
+NO_PURPOSE_LABEL = "Aucun de ces buts"
 
 
 def expand_query(args) -> MultiDict:
@@ -57,10 +58,10 @@ class EligibilityForm(BaseForm):
     ess_profits_reinvested = RadioField(ESS_CONDITIONS["ess_profits_reinvested"], choices=YES_NO, validate_choice=False)
     social_utility = MultiCheckboxField(
         "Quels buts d'utilité sociale votre structure poursuit-elle ?",
-        choices=select_choices(SOCIAL_UTILITY_PURPOSES.items()),
+        choices=select_choices([*SOCIAL_UTILITY_PURPOSES.items(), (NO_PURPOSE, NO_PURPOSE_LABEL)]),
         validate_choice=False,
-        description="Cochez tous ceux qui correspondent à l'objet de votre structure. Sans aucun de ces buts, "
-        "elle ne peut pas être habilitée.",
+        description="Cochez tous ceux qui correspondent à l'objet de votre structure, ou « Aucun de ces buts ». "
+        "Sans aucun de ces buts, elle ne peut pas être habilitée.",
     )
     minors = RadioField(
         "Pourriez-vous accueillir des mineurs ?",
@@ -72,8 +73,9 @@ class EligibilityForm(BaseForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Required in the macros' sense (no "(optionnel)"), without the browser's "required" attribute:
-        # the ESS questions are only required for the types concerned.
-        for name in ("structure_type", "departement", *ESS_CONDITIONS):
+        # the ESS questions, social utility included (decisive: « Aucun de ces buts » is an answer), are
+        # only required for the types concerned.
+        for name in ("structure_type", "departement", *ESS_CONDITIONS, "social_utility"):
             self[name].flags.required = True
 
     @property
@@ -122,9 +124,19 @@ class EligibilityForm(BaseForm):
     def validate_social_utility(self, field):
         if not self.asks_ess:
             return
-        unknown = [value for value in field.data or [] if value not in SOCIAL_UTILITY_PURPOSES]
-        if unknown:
+        chosen = field.data or []
+        if not chosen:
+            raise ValidationError(
+                f"Cochez les buts que poursuit votre structure, ou « {NO_PURPOSE_LABEL} » : cette réponse est "
+                f"obligatoire pour les {ESS_TYPES_LABEL}."
+            )
+        if any(value not in SOCIAL_UTILITY_PURPOSES and value != NO_PURPOSE for value in chosen):
             raise ValidationError("Cochez uniquement des buts proposés dans la liste.")
+        if NO_PURPOSE in chosen and len(chosen) > 1:
+            raise ValidationError(
+                f"Vous avez coché un but et « {NO_PURPOSE_LABEL} » : gardez les buts poursuivis, ou seulement "
+                f"« {NO_PURPOSE_LABEL} »."
+            )
 
     def validate_minors(self, field):
         if field.data and field.data not in ("oui", "non"):

@@ -1,7 +1,8 @@
 """The 101 départements as data, shared by every feature (forms, rules, referents, webinars).
 
-The list lives in ``departements.csv`` (code, name, region, 2020 experimentation flag, 2025
-sociétés-à-mission list flag, optional referent email overriding the default address).
+The list lives in ``departements.csv`` (code, name, region, optional referent email overriding the
+default address). The lists of départements fixed by legal texts (experimentations) belong to the
+eligibility regimes (``app/eligibility/regimes/*.toml``), their only source.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ class Departement:
     code: str
     name: str
     region: str
-    experimentation_2020: bool
-    societes_a_mission_2025: bool
     referent_email_override: str = ""
 
     @property
@@ -50,8 +49,6 @@ def all_departements() -> tuple[Departement, ...]:
                 code=row["code"],
                 name=row["name"],
                 region=row["region"],
-                experimentation_2020=row["experimentation_2020"] == "1",
-                societes_a_mission_2025=row["societes_a_mission_2025"] == "1",
                 referent_email_override=row["referent_email"].strip(),
             )
             for row in csv.DictReader(handle)
@@ -90,10 +87,6 @@ def departement_choices(blank: str | None = "Sélectionner un département") -> 
     from app.forms import select_choices
 
     return select_choices(((d.code, d.label) for d in all_departements()), blank)
-
-
-def experimental_departements() -> list[Departement]:
-    return [d for d in all_departements() if d.experimentation_2020]
 
 
 def regions() -> list[str]:

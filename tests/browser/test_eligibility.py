@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from app.eligibility.engine import paris_today, regime_in_force
 from tests.browser.conftest import axe_check
 
 ESS_GROUP = "Uniquement pour les coopératives, mutuelles, fondations et sociétés commerciales de l'ESS"
@@ -43,8 +44,8 @@ def test_ess_journey_result_and_modify(page, live_server):
     page.wait_for_url("**/eligibilite/resultat?**")
     assert page.get_by_role("heading", level=1).inner_text() == "Résultat du test d'éligibilité"
     assert page.get_by_role("heading", name="Votre structure peut accueillir des personnes en TIG").is_visible()
-    assert page.get_by_text("Expérimentation ESS 2020 (arrêté du 20 janvier 2020)").is_visible()
-    assert page.get_by_text("Référence : Arrêté du 20 janvier 2020", exact=False).is_visible()
+    assert page.get_by_text(regime_in_force(paris_today()).name).first.is_visible()  # the law in force today
+    assert page.get_by_text("Référence : Loi n° 2014-856 du 31 juillet 2014, art. 2", exact=False).is_visible()
     apply = page.get_by_role("link", name="Déposer une candidature").get_attribute("href")
     query = parse_qs(urlsplit(apply).query)
     assert query["structure_type"] == ["cooperative"] and query["social_utility"] == ["lien_social"]
@@ -140,13 +141,16 @@ def test_without_javascript_every_question_is_on_the_page(browser, live_server):
             "Ses bénéfices sont-ils majoritairement consacrés au maintien ou au développement de son activité ?",
             "Oui",
         )
-        page.get_by_label("Soutenir des personnes en situation de fragilité", exact=False).check(force=True)
+        purposes = page.get_by_role("group", name="Quels buts d'utilité sociale votre structure poursuit-elle ?")
+        assert "(optionnel)" not in purposes.inner_text()  # decisive for the ESS types
+        purposes.get_by_label("Aucun de ces buts", exact=True).check(force=True)
         page.get_by_role("button", name="Voir le résultat").click()
         page.wait_for_url("**/eligibilite/resultat?**")
         assert page.get_by_role(
             "heading", name="Votre structure ne peut pas accueillir de personnes en TIG"
         ).is_visible()
-        assert page.get_by_text("ne fait pas partie des 20 départements de l'expérimentation", exact=False).is_visible()
+        assert page.get_by_text("ne poursuit aucun but d'utilité sociale", exact=False).first.is_visible()
+        assert page.get_by_role("link", name="Déposer une candidature").count() == 0
         # axe-core needs JavaScript: the same pages are checked with it in the tests above.
     finally:
         context.close()
