@@ -224,7 +224,7 @@ def test_ineligible_combination_links_to_checker(client):
     token = start(client)
     data = {
         **STRUCTURE,
-        "structure_type": "cooperative",
+        "structure_type": "societe_a_mission",  # outside both lists of the sociétés à mission
         "siret": "73282932000074",
         "postal_code": "24000",
         "commune": "Périgueux",
@@ -233,8 +233,11 @@ def test_ineligible_combination_links_to_checker(client):
     response = post_step(client, token, 1, data)
     text = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "ne peut pas accueillir de personnes en TIG dans ce département" in " ".join(field_errors(response))
-    assert 'href="/eligibilite"' in text
+    errors = " ".join(field_errors(response))
+    assert "Une société à mission ne peut accueillir de personnes en TIG que dans les 20" in errors
+    assert "le département 24 – Dordogne n'en fait pas partie" in errors
+    assert 'href="/eligibilite?structure_type=societe_a_mission&amp;departement=24"' in text
+    assert "referent.tig.24@justice.fr" in text
 
 
 # --- step 2 and back link ----------------------------------------------------------------------------------
@@ -565,7 +568,11 @@ def test_submit_numbers_mails_and_is_idempotent(client, app):
     submitted = application(token)
     assert submitted.status is ApplicationStatus.SUBMITTED
     assert submitted.reference == f"TIG-{utcnow().year}-{submitted.id:06d}"
-    assert submitted.eligibility_regime == "experimentation-2020" and submitted.eligibility_path == "habilitation"
+    # The regime in force on the day of submission is recorded with the application.
+    from app.eligibility.engine import paris_today, regime_in_force
+
+    assert submitted.eligibility_regime == regime_in_force(paris_today()).id
+    assert submitted.eligibility_path == "habilitation"
     assert submitted.submitted_at and submitted.declaration_accepted_at and submitted.draft_expires_at is None
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 1
     assert [e.kind for e in submitted.events].count("submitted") == 1

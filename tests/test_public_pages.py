@@ -20,7 +20,7 @@ from tests.queries import recorded_statements
 PUBLIC_URLS = {
     "/": "Accueil",
     "/agence": "L'agence du travail d'intérêt général (ATIGIP)",
-    "/experimentation-ess": "Expérimentation ESS : le TIG dans l'économie sociale et solidaire",
+    "/experimentation-ess": "Le TIG dans l'économie sociale et solidaire et les sociétés à mission",
     "/accueillir-un-tig": "Accueillir une personne en travail d'intérêt général",
     "/referents": "Référents TIG par département",
     "/mentions-legales": "Mentions légales",
@@ -94,23 +94,31 @@ def test_home_shows_webinars_given_by_the_service(app, client, monkeypatch):
     assert "Aucun webinaire n'est programmé pour le moment" in html
 
 
-def test_ess_page_lists_the_twenty_departements_and_draws_the_map(client):
+@pytest.mark.parametrize("regime_id", ["experimentation-2020", "ouverture-ess-2025"])
+def test_ess_page_lists_the_regime_departements_and_draws_the_map(app, client, regime_id):
+    from app.eligibility.engine import load_regime
+
+    app.config["ELIGIBILITY_REGIME"] = regime_id
+    regime = load_regime(regime_id)
+    (listed,) = regime.departement_lists.values()
     html = client.get("/experimentation-ess").text
-    experimental = territories.experimental_departements()
-    assert len(experimental) == 20
-    listing = html.split('id="liste-departements-experimentation"', 1)[1].split("</ul>", 1)[0]
-    for departement in experimental:
+    listing = html.split(f'id="liste-{listed.key}"', 1)[1].split("</ul>", 1)[0]
+    assert len(listed.codes) == 20
+    for departement in listed.departements:
         assert f"{departement.code} – {departement.name}".replace("'", "&#39;") in listing
     assert listing.count("<li>") == 20
     svg = html.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert 'role="img"' in svg
-    assert '<title id="carte-titre">' in svg
-    assert 'aria-labelledby="carte-titre carte-description"' in svg
+    assert f'<title id="carte-{listed.key}-titre">' in svg
+    assert f'aria-labelledby="carte-{listed.key}-titre carte-{listed.key}-description"' in svg
     assert svg.count('class="tig-map__tile tig-map__tile--on"') == 20
     assert svg.count('class="tig-map__tile') == 101
     for code in ("971", "972", "973", "974", "976", "2A", "2B"):
         assert f">{code}</text>" in svg
-    assert "2019-222" in html and "2019-1462" in html and "20 janvier 2020" in html and "2023-1059" in html
+    for code in listed.codes:
+        label = territories.get_departement(code).label.replace("'", "&#39;")
+        assert f"<title>{label} (dans la liste)</title>" in svg
+    assert "2019-222" in html and "2019-1462" in html
 
 
 def test_tile_map_places_every_departement_once_without_overlap():

@@ -175,9 +175,7 @@ class StructureForm(BaseForm):
             reason = self._eligibility_check(structure_type, departement)
             if reason:
                 self.ineligible_reason = reason
-                self.structure_type.errors.append(
-                    "Ce type de structure ne peut pas accueillir de personnes en TIG dans ce département : " + reason
-                )
+                self.structure_type.errors.append(reason)
                 ok = False
         return ok
 

@@ -24,11 +24,12 @@ from app.applications.uploads import (
 )
 from app.applications.validators import InvalidValue, format_phone, format_siret
 from app.eligibility.documents import required_documents
-from app.eligibility.engine import Answers, active_regime
+from app.eligibility.engine import Answers, active_regime, evaluate
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import utcnow
 from app.ratelimits import limit
+from app.territories import get_departement
 
 RETURN_TO_REVIEW = "verification"
 
@@ -68,6 +69,10 @@ def start():
         elif answers is not None:
             form.reponses.data = urlencode(answers.to_query())
     answers, partial_type, partial_dept = _carried_answers(form.reponses.data)
+    refusal = _refusal(answers, partial_type, partial_dept)
+    if refusal is not None:
+        # Answers that cannot lead to a habilitation are never carried into the wizard: the page says why.
+        return render_template("applications/start_refused.html", **refusal)
     if form.validate_on_submit():
         config = current_app.config
         try:
@@ -103,6 +108,27 @@ def start():
     )
 
 
+def _refusal(answers: Answers | None, structure_type: StructureType | None, departement: str | None) -> dict | None:
+    """What the start page says to a structure whose carried answers cannot lead to a habilitation."""
+    regime = active_regime()
+    if answers is not None:
+        outcome = evaluate(answers, regime)
+        verdict = None if outcome.eligible else outcome.verdict
+        query = answers.to_query()
+    elif structure_type is not None and departement:
+        verdict = services.ineligibility_reason(structure_type, departement, regime)
+        query = {"structure_type": structure_type.value, "departement": departement}
+    else:
+        return None
+    if verdict is None:
+        return None
+    return {
+        "verdict": verdict,
+        "departement": get_departement(query["departement"]),
+        "result_url": url_for("eligibility.result" if answers is not None else "eligibility.checker", **query),
+    }
+
+
 def _carried_answers(encoded: str | None):
     """(Answers or None, structure type, département) from the hidden field of the start form."""
     if not encoded:
@@ -115,8 +141,6 @@ def _carried_answers(encoded: str | None):
         structure_type = StructureType(data.get("structure_type", ""))
     except ValueError:
         return None, None, None
-    from app.territories import get_departement
-
     departement = get_departement(data.get("departement"))
     return None, structure_type, departement.code if departement else None
 

@@ -455,8 +455,9 @@ def apply_posts(application: Application, forms: list[tuple[f.PostForm, list[f.T
 
 
 def ineligibility_reason(structure_type: StructureType, departement_code: str, regime: Regime) -> str | None:
-    """Why this type of structure cannot host TIG in this département (None if it can), judged on
-    type and département only: the ESS conditions are asked at their own step."""
+    """Why this type of structure cannot host TIG in this département, in one sentence written for its
+    case (None if it can), judged on type and département only: the ESS conditions are asked at their
+    own step."""
     if get_departement(departement_code) is None:
         return None
     if needs_ess_conditions(structure_type):
@@ -464,9 +465,7 @@ def ineligibility_reason(structure_type: StructureType, departement_code: str, r
     else:
         answers = Answers(structure_type, normalize_code(departement_code))
     result = evaluate(answers, regime)
-    if result.eligible:
-        return None
-    return " ".join(reason.text for reason in result.reasons if not reason.met)
+    return None if result.eligible else result.verdict
 
 
 def application_answers(application: Application) -> Answers | None:

@@ -1,8 +1,9 @@
 """Tile-grid cartogram of the 101 départements (one square tile each), built from data.
 
 The grid below only says *where* each département sits (roughly its geographic position, north at
-the top, Corsica in the south-east, the five overseas départements on a separate row); names and the
-experimentation flag come from ``app.territories``. The template draws the tiles as an inline SVG.
+the top, Corsica in the south-east, the five overseas départements on a separate row); names come from
+``app.territories``. The template draws the tiles as an inline SVG and colours those of a list given
+by the page (the départements of an experimentation, read from the eligibility regime).
 """
 
 from __future__ import annotations
@@ -51,10 +52,6 @@ class Tile:
     @property
     def text_y(self) -> float:
         return self.y + self.size / 2
-
-    @property
-    def highlighted(self) -> bool:
-        return self.departement.experimentation_2020
 
 
 @dataclass(frozen=True)

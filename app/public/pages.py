@@ -33,8 +33,9 @@ SITE_SECTIONS: tuple[PageSection, ...] = (
             ),
             PublicPage(
                 "public.ess_experimentation",
-                "Expérimentation ESS",
-                "L'accueil de TIG par les structures de l'économie sociale et solidaire et la carte des 20 départements.",
+                "ESS et sociétés à mission",
+                "Les structures de l'économie sociale et solidaire et les sociétés à mission qui peuvent accueillir, "
+                "où et à quelles conditions.",
             ),
         ),
     ),

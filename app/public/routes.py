@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import jsonify, render_template, request
 
 from app import territories
+from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, active_regime, all_regimes
 from app.extensions import db
 from app.public import bp
 from app.public.forms import ReferentSearchForm
@@ -36,7 +37,9 @@ def agency():
 def ess_experimentation():
     return render_template(
         "public/ess_experimentation.html",
-        departements=territories.experimental_departements(),
+        regime=active_regime(),
+        all_regimes=all_regimes(),
+        purposes=SOCIAL_UTILITY_PURPOSES,
         tile_map=build_tile_map(),
     )
 

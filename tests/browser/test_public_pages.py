@@ -104,7 +104,7 @@ def test_referent_search_by_label(page, live_server):
 
 def test_ess_map_highlights_the_twenty_departements(page, live_server):
     page.goto(live_server + "/experimentation-ess")
-    map_image = page.get_by_role("img", name="Carte des départements de l'expérimentation ESS")
+    map_image = page.get_by_role("img", name="Carte des départements de l'expérimentation", exact=False)
     assert map_image.is_visible()
     assert page.locator(".tig-map__tile").count() == 101
     assert page.locator(".tig-map__tile--on").count() == 20
