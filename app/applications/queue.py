@@ -61,11 +61,12 @@ class QueueFilters:
     page: int = 1
 
     def query_args(self, **changes) -> dict:
-        """URL arguments reproducing these filters (for tabs, sorting, pagination and exports)."""
+        """URL arguments reproducing these filters (for tabs, sorting, pagination and exports): the names of
+        the filter form's fields, which reads them back."""
         values = {
             "onglet": self.tab,
             "departement": self.departement,
-            "type": self.structure_type,
+            "type_structure": self.structure_type,
             "statut": self.status,
             "du": self.submitted_from.isoformat() if self.submitted_from else "",
             "au": self.submitted_to.isoformat() if self.submitted_to else "",

@@ -58,7 +58,9 @@ class QueueFilterForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for date_field in (self.du, self.au):
-            if date_field.process_errors:
+            # An empty date (« Appliquer les filtres » sends du= and au=) is no filter, not an error.
+            typed = " ".join(date_field.raw_data or []).strip()
+            if date_field.process_errors and typed:
                 date_field.errors = ["Saisissez une date valide, par exemple 31/01/2026."]
         for select, message in (
             (self.departement, "Choisissez l'un de vos départements dans la liste."),
