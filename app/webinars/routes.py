@@ -17,6 +17,10 @@ from app.webinars import bp, ical, services
 from app.webinars.forms import ConfirmForm, RegistrationForm
 from app.webinars.models import Registration, RegistrationStatus, Webinar
 
+# Flash category of the messages shown inside the page's own status box or form section (_flashes.html
+# leaves "page:" messages to the page): one alert per event.
+REGISTRATION_NOTICE = "page:inscription"
+
 
 @cache
 def _webinar_query():
@@ -86,31 +90,34 @@ def detail(webinar_id: int):
         except services.AlreadyRegistered as error:
             services.send_management_link(error.registration)
             db.session.commit()
+            # Shown above the form, where the person is looking: the page opens with the focus on it.
             flash(
                 "Une inscription à ce webinaire existe déjà pour cette adresse électronique. Nous venons de vous "
                 "renvoyer par courriel le lien qui permet de la consulter ou de l'annuler.",
-                "info",
+                REGISTRATION_NOTICE,
             )
-            return redirect(url_for("webinars.detail", webinar_id=webinar.id))
+            # The fragment names the message: the form's own address ends in #inscription, which the browser
+            # would otherwise keep across the redirect and scroll to instead.
+            return redirect(url_for("webinars.detail", webinar_id=webinar.id, _anchor="message-inscription"))
         except services.WebinarError as error:
             db.session.rollback()
             flash(error.message, "error")
-            return redirect(url_for("webinars.detail", webinar_id=webinar.id))
+            # The fragment names the message: the form's own address ends in #inscription, which the browser
+            # would otherwise keep across the redirect and scroll to instead.
+            return redirect(url_for("webinars.detail", webinar_id=webinar.id, _anchor="message-inscription"))
         # Read before the commit expires them (no reload query after it).
         status, email, token = registration.status, registration.email, registration.token
         position = registration.position_at_registration
         db.session.commit()
+        # The registration page's status box says « confirmée » or the waiting position: the message only
+        # adds what happened, inside that box.
         if status is RegistrationStatus.CONFIRMED:
-            flash(
-                f"Votre inscription est confirmée. Un courriel de confirmation avec l'invitation vient d'être envoyé "
-                f"à {email}.",
-                "success",
-            )
+            flash(f"Un courriel de confirmation avec l'invitation vient d'être envoyé à {email}.", REGISTRATION_NOTICE)
         else:
             flash(
-                f"Le webinaire est complet : vous êtes sur la liste d'attente, en position "
-                f"{position}. Un courriel vient d'être envoyé à {email}.",
-                "success",
+                f"Le webinaire était complet : un courriel avec votre position ({position}) vient d'être envoyé "
+                f"à {email}.",
+                REGISTRATION_NOTICE,
             )
         return redirect(url_for("webinars.manage", token=token))
     if request.method == "POST" and not webinar.registration_open(now):
@@ -169,8 +176,12 @@ def invitation(token: str):
 def cancel(token: str):
     registration = _registration_or_404(token)
     form = ConfirmForm()
+    if registration.status is RegistrationStatus.CANCELLED:
+        # An old cancel link opened again: nothing went wrong, nothing is left to do.
+        flash("Cette inscription était déjà annulée : vous n'avez rien d'autre à faire.", REGISTRATION_NOTICE)
+        return redirect(url_for("webinars.manage", token=token))
     if not services.can_cancel(registration):
-        flash("Cette inscription ne peut plus être annulée en ligne.", "error")
+        flash("Cette inscription ne peut plus être annulée en ligne.", REGISTRATION_NOTICE)
         return redirect(url_for("webinars.manage", token=token))
     if form.validate_on_submit():
         try:
@@ -180,6 +191,6 @@ def cancel(token: str):
             flash(error.message, "error")
             return redirect(url_for("webinars.manage", token=token))
         db.session.commit()
-        flash("Votre inscription est annulée. Un courriel de confirmation vient de vous être envoyé.", "success")
+        flash("Un courriel de confirmation de l'annulation vient de vous être envoyé.", REGISTRATION_NOTICE)
         return redirect(url_for("webinars.manage", token=token))
     return render_template("webinars/cancel.html", registration=registration, webinar=registration.webinar, form=form)
