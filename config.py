@@ -91,7 +91,8 @@ class Config:
     OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 90)
 
     # Accessibility statement: compliance level shown in the footer and on /accessibilite.
-    ACCESSIBILITY_STATUS = os.environ.get("ACCESSIBILITY_STATUS", "partiellement conforme")
+    # RGAA: without a valid audit a site is declared « non conforme »; set after an audit.
+    ACCESSIBILITY_STATUS = os.environ.get("ACCESSIBILITY_STATUS", "non conforme")
 
     TIMEZONE = "Europe/Paris"
 

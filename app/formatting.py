@@ -72,6 +72,14 @@ def time_range_fr(start: datetime, end: datetime) -> str:
     return f"{date_fr(local_start)}, de {_hour(local_start)} à {_hour(local_end)} (heure de Paris)"
 
 
+def duration_fr(minutes: int) -> str:
+    """90 → '1 h 30', 60 → '1 h', 45 → '45 min'."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
 def number_fr(value: int | float) -> str:
     """'36 000' with the French (narrow no-break) thousands separator."""
     return format_decimal(value, locale=LOCALE)
@@ -88,5 +96,6 @@ JINJA_FILTERS = {
     "short_datetime_fr": short_datetime_fr,
     "time_fr": time_fr,
     "number_fr": number_fr,
+    "duration_fr": duration_fr,
     "iso_paris": iso_paris,
 }

@@ -204,6 +204,16 @@ def test_accessibility_page_shows_the_configured_status(app, client):
     assert "RGAA" in html and "4.1" in html and "axe-core" in html and "Défenseur des droits" in html
 
 
+def test_accessibility_statement_without_audit_says_non_conforme_and_why(client):
+    # No audit yet: the RGAA requires « non conforme »; « partiellement conforme » would need a list of
+    # non-conformities that nobody has established.
+    html = client.get("/accessibilite").text.replace("&#39;", "'")
+    assert "<strong>non conforme</strong>" in html
+    assert "Aucun audit de conformité au RGAA n'a encore été réalisé" in html
+    assert "partiellement conforme" not in html and "Aucun contenu non accessible n'est connu" not in html
+    assert "Accessibilité : non conforme" in html  # the footer says the same
+
+
 def test_personal_data_page_uses_configured_retention(app, client):
     app.config["DRAFT_RETENTION_DAYS"] = 45
     app.config["WEBINAR_RETENTION_DAYS"] = 200

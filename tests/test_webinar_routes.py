@@ -118,7 +118,7 @@ def test_register_invalid_rerenders_with_errors_and_keeps_input(client, db):
     assert response.status_code == 200
     assert title_of(response).startswith("Erreur : ")
     assert "Les deux adresses électroniques ne sont pas identiques." in html
-    assert "Cochez cette case pour vous inscrire." in html
+    assert "Cochez cette case" not in html and "J'accepte" not in html  # no consent asked: public-interest basis
     assert "Sélectionnez le type de votre structure." in html
     assert 'value="Coopérative du Bassin"' in html
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0

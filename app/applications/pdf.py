@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from app.applications.process import request_label
 from app.applications.validators import format_phone, format_siret
 from app.formatting import date_fr, datetime_fr
 from app.territories import departement_label
@@ -150,7 +151,7 @@ def application_summary_pdf(application) -> bytes:
     )
     pdf = BasePDF(
         f"Candidature {reference}",
-        f"Demande d'habilitation et d'inscription de postes de travail d'intérêt général. {submitted}.",
+        f"{request_label(application.structure_type)}. {submitted}.",
     )
     pdf.title_block()
 

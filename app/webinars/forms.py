@@ -62,10 +62,8 @@ class RegistrationForm(BaseForm):
         description="Elle sera transmise aux intervenants avant le webinaire (2 000 caractères au plus).",
         validators=[Optional(), Length(max=2000, message="Votre question ne doit pas dépasser 2 000 caractères.")],
     )
-    consent = BooleanField(
-        "J'accepte que mes données soient utilisées pour organiser ce webinaire et me contacter à son sujet",
-        validators=[DataRequired("Cochez cette case pour vous inscrire.")],
-    )
+    # No consent box: the registration is processed for a public-interest mission (the legal basis stated on
+    # the personal data page), not on consent; the form says what the data are used for instead.
 
     def validate_email_confirmation(self, field):
         if (field.data or "").strip().lower() != (self.email.data or "").strip().lower():
