@@ -35,7 +35,7 @@ def test_siret_wrong_length_names_field_and_example(typed):
     with pytest.raises(InvalidValue) as error:
         clean_siret(typed)
     assert "SIRET doit comporter 14 chiffres" in str(error.value)
-    assert "123 456 789 00012" in str(error.value)
+    assert "123 456 782 00010" in str(error.value)
 
 
 @pytest.mark.parametrize("typed", ["73282932000075", "35600000049838"])
@@ -135,3 +135,51 @@ def test_email_syntax_only():
 
 def test_format_siret():
     assert format_siret("73282932000074") == "732 829 320 00074"
+
+
+# --- examples shown to people -----------------------------------------------------------------------------
+
+
+def test_every_example_constant_passes_its_own_check():
+    from app.applications import validators as v
+
+    assert clean_siret(v.SIRET_EXAMPLE) and clean_siren(v.SIREN_EXAMPLE) and clean_rna(v.RNA_EXAMPLE)
+    assert clean_postal_code(v.POSTAL_CODE_EXAMPLE, "33") and clean_email(v.EMAIL_EXAMPLE)
+    assert clean_phone(v.PHONE_EXAMPLE) == "+33612345678"
+    assert clean_phone(v.PHONE_EXAMPLE_OVERSEAS) == "+262692123456"  # a French number, typed the French way
+    assert clean_phone(v.PHONE_EXAMPLE_INTERNATIONAL) == "+33612345678"
+
+
+def _examples_in_the_code(pattern: str) -> set[str]:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "app"
+    found = set()
+    for path in root.rglob("*"):
+        if path.suffix in (".py", ".html", ".txt", ".toml"):
+            found.update(re.findall(pattern, path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_siret_siren_or_phone_written_in_the_site_is_valid():
+    """An example the form itself refuses teaches the wrong thing: every SIRET- or phone-shaped number
+    written in the code and the templates passes its check."""
+    sirets = _examples_in_the_code(r"(?<![\d ])\d{3} \d{3} \d{3} \d{5}(?![\d])")
+    assert sirets, "the SIRET example is written somewhere"
+    for number in sirets:
+        clean_siret(number)
+    for number in _examples_in_the_code(r"(?<![\d ])\d{3} \d{3} \d{3}(?![\d ])"):
+        clean_siren(number)
+    phones = _examples_in_the_code(r"(?<![\d+])0\d{1,3}(?: \d{2}){3,4}(?![\d])")
+    assert phones
+    for number in phones:
+        clean_phone(number)
+
+
+def test_phone_error_gives_french_examples_overseas_included():
+    with pytest.raises(InvalidValue) as error:
+        clean_phone("12345")
+    message = str(error.value)
+    assert "06 12 34 56 78" in message and "0692 12 34 56 à La Réunion" in message
+    assert "depuis l'étranger" not in message  # an overseas number is a French number

@@ -181,7 +181,7 @@ def test_structure_step_shows_stepper(client):
     [
         ({"structure_name": ""}, "Indiquez le nom de la structure"),
         ({"structure_type": "cooperative", "siret": ""}, "Indiquez le numéro SIRET"),
-        ({"siret": "1234"}, "Le numéro SIRET doit comporter 14 chiffres, par exemple 123 456 789 00012"),
+        ({"siret": "1234"}, "Le numéro SIRET doit comporter 14 chiffres, par exemple 123 456 782 00010"),
         ({"siret": "73282932000075"}, "Le numéro SIRET n'est pas valide"),
         ({"rna": ""}, "Indiquez le numéro RNA"),
         ({"rna": "12345"}, "par exemple W331234567"),

@@ -8,6 +8,7 @@ from datetime import date
 from wtforms import (
     BooleanField,
     DateField,
+    EmailField,
     FileField,
     HiddenField,
     MultipleFileField,
@@ -61,13 +62,16 @@ def whole_number(minimum: int, maximum: int, what: str, example: int):
 
 
 class StartForm(BaseForm):
-    email = StringField(
+    email = EmailField(
         "Votre adresse électronique",
         validators=[
             required("Indiquez votre adresse électronique, par exemple nom@exemple.fr."),
             cleaned_by(v.clean_email),
         ],
-        description="Nous vous y envoyons le lien privé pour reprendre votre candidature plus tard. Format attendu : nom@exemple.fr",
+        description=(
+            f"Nous vous y envoyons le lien privé pour reprendre votre candidature plus tard. Format attendu : "
+            f"{v.EMAIL_EXAMPLE}"
+        ),
     )
     # Answers carried from the eligibility checker (query string, optional, hidden).
     reponses = HiddenField()
@@ -89,17 +93,18 @@ class StructureForm(BaseForm):
     siret = StringField(
         "Numéro SIRET",
         validators=[cleaned_by(v.clean_siret)],
+        # Says the same thing whether the field is marked « (optionnel) » (an association) or not.
         description=(
-            "14 chiffres, par exemple 123 456 789 00012 : il figure sur l'avis de situation Sirene ou l'extrait Kbis. "
-            "Obligatoire, sauf pour une association qui n'en a pas."
+            f"14 chiffres, par exemple {v.SIRET_EXAMPLE} : il figure sur l'avis de situation Sirene ou l'extrait "
+            "Kbis. Une association qui n'a pas de numéro SIRET laisse ce champ vide."
         ),
     )
     rna = StringField(
         "Numéro RNA (associations)",
         validators=[cleaned_by(v.clean_rna)],
         description=(
-            "La lettre W suivie de 9 chiffres ou lettres, par exemple W331234567. Obligatoire pour une association, "
-            "sauf en Moselle, dans le Bas-Rhin et dans le Haut-Rhin."
+            f"La lettre W suivie de 9 chiffres ou lettres, par exemple {v.RNA_EXAMPLE}. Une association de Moselle, "
+            "du Bas-Rhin ou du Haut-Rhin, inscrite au registre du tribunal, n'en a pas : elle laisse ce champ vide."
         ),
     )
     address = StringField(
@@ -146,7 +151,7 @@ class StructureForm(BaseForm):
             and not (self.siret.data or "").strip()
         ):
             self.siret.errors.append(
-                "Indiquez le numéro SIRET de la structure (14 chiffres), par exemple 123 456 789 00012."
+                f"Indiquez le numéro SIRET de la structure (14 chiffres), par exemple {v.SIRET_EXAMPLE}."
             )
             ok = False
         if (
@@ -203,7 +208,7 @@ class ContactForm(BaseForm):
         ],
         description="Par exemple : président, directrice, responsable des ressources humaines.",
     )
-    contact_email = StringField(
+    contact_email = EmailField(
         "Adresse électronique",
         validators=[
             required("Indiquez une adresse électronique, par exemple nom@exemple.fr."),
@@ -214,10 +219,13 @@ class ContactForm(BaseForm):
     contact_phone = StringField(
         "Téléphone",
         validators=[
-            required("Indiquez un numéro de téléphone, par exemple 06 12 34 56 78."),
+            required(f"Indiquez un numéro de téléphone, par exemple {v.PHONE_EXAMPLE}."),
             cleaned_by(v.clean_phone),
         ],
-        description="Format attendu : 10 chiffres, par exemple 06 12 34 56 78.",
+        description=(
+            f"10 chiffres, par exemple {v.PHONE_EXAMPLE} (outre-mer : {v.PHONE_EXAMPLE_OVERSEAS}), ou un numéro "
+            f"international commençant par +."
+        ),
     )
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from app.applications import bp, services
+from app.applications import bp, process, services
 from app.applications import forms as f
 from app.applications import steps as wizard
 from app.applications.models import Application
@@ -50,6 +50,8 @@ def application_helpers():
         "format_siret": format_siret,
         "human_size": human_size,
         "social_utility_labels": f.SOCIAL_UTILITY_LABELS,
+        "next_steps": process.next_steps,
+        "request_label": process.request_label,
     }
 
 

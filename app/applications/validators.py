@@ -20,11 +20,16 @@ class InvalidValue(ValueError):
     """A value the applicant must correct; ``str(error)`` is the French message shown."""
 
 
-SIRET_EXAMPLE = "123 456 789 00012"
-SIREN_EXAMPLE = "123 456 789"
+# Every example shown to people passes its own check (tests/test_application_validators.py): an example
+# that the form refuses teaches the wrong thing.
+SIRET_EXAMPLE = "123 456 782 00010"
+SIREN_EXAMPLE = "123 456 782"
 RNA_EXAMPLE = "W331234567"
 POSTAL_CODE_EXAMPLE = "33000"
 PHONE_EXAMPLE = "06 12 34 56 78"
+# Numbers of the overseas départements are French numbers typed the same way (10 digits).
+PHONE_EXAMPLE_OVERSEAS = "0692 12 34 56"
+PHONE_EXAMPLE_INTERNATIONAL = "+33 6 12 34 56 78"
 EMAIL_EXAMPLE = "nom@exemple.fr"
 
 _RNA = re.compile(r"^W[0-9A-Z]{9}$")
@@ -110,8 +115,9 @@ def clean_phone(value: str | None) -> str:
         if text.startswith(("+", "00")):
             break  # an international number is the same whatever the region: no use trying others
     raise InvalidValue(
-        f"Le numéro de téléphone n'est pas valide : indiquez 10 chiffres, par exemple {PHONE_EXAMPLE} "
-        "ou +262 692 12 34 56 depuis l'étranger."
+        f"Le numéro de téléphone n'est pas valide : indiquez 10 chiffres, par exemple {PHONE_EXAMPLE}, ou "
+        f"{PHONE_EXAMPLE_OVERSEAS} à La Réunion (de même dans les autres départements d'outre-mer), ou un "
+        f"numéro international commençant par +, par exemple {PHONE_EXAMPLE_INTERNATIONAL}."
     )
 
 
@@ -143,7 +149,7 @@ def clean_email(value: str | None) -> str:
 
 
 def format_siret(value: str | None) -> str:
-    """'12345678900012' → '123 456 789 00012'."""
+    """'12345678200010' → '123 456 782 00010'."""
     if not value or len(value) != 14:
         return value or ""
     return f"{value[:3]} {value[3:6]} {value[6:9]} {value[9:]}"
