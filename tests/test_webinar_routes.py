@@ -322,7 +322,7 @@ def test_owner_and_admin_see_everything(client, auth, db, two_referents, who):
         if not url.endswith(".csv"):
             assert count_h1(response) == 1, url
     listing = client.get("/espace-referent/webinaires").get_data(as_text=True).replace("&#39;", "'")
-    assert "Webinaire Gironde" in listing and "1 sur 1" in listing
+    assert "Webinaire Gironde" in listing and "1&nbsp;sur&nbsp;1" in listing
 
 
 def test_csv_export_is_formula_safe(client, auth, two_referents):
@@ -480,7 +480,7 @@ def test_detail_counts_agree_in_number(client, auth, db, two_referents):
     gironde, _, _, webinar = two_referents
     auth.login_as(gironde)
     page = client.get(f"/espace-referent/webinaires/{webinar.id}").get_data(as_text=True).replace("&#39;", "'")
-    assert "1 confirmée sur 1 ; 1 en liste d'attente" in page
+    assert "1&nbsp;confirmée&nbsp;sur&nbsp;1</span> ; 1 en liste d'attente" in page
 
 
 def test_public_detail_capacity_agrees_in_number(client, db):
