@@ -77,7 +77,7 @@ def test_faq_accordion_opens_with_keyboard(page, live_server):
     question = page.get_by_role("button", name="Puis-je accueillir des mineurs ?")
     answer = page.locator("#" + question.get_attribute("aria-controls"))
     assert question.get_attribute("aria-expanded") == "false"
-    assert not answer.is_visible()
+    expect(answer).to_be_hidden()  # once the DSFR has set the accordions up (after the page's load event)
     question.focus()
     page.keyboard.press("Enter")
     answer.get_by_text("au moins 16 ans").wait_for(state="visible")
