@@ -14,6 +14,7 @@ from app.applications.models import (
     ApplicationMessage,
     ApplicationNote,
     ApplicationStatus,
+    EventKind,
     MessageAuthor,
 )
 from app.extensions import db
@@ -82,7 +83,7 @@ def test_reply_queues_mail_to_referents_and_keeps_status(client):
     message = application.messages[-1]
     assert message.author is MessageAuthor.APPLICANT and message.body == "Voici nos précisions."
     assert application.status is ApplicationStatus.WAITING_APPLICANT  # the référent resumes the review himself
-    assert application.events[-1].kind == "message" and application.events[-1].actor_label == "Le demandeur"
+    assert application.events[-1].kind is EventKind.MESSAGE and application.events[-1].actor_label == "Le demandeur"
     mails = db.session.scalars(sa.select(OutboxMessage).filter_by(category="application.reply_referent")).all()
     assert [m.to_address for m in mails] == ["ref33@justice.fr"]
     assert "Voici nos précisions." in mails[0].body_text
@@ -146,7 +147,7 @@ def test_requested_documents_upload(client):
     message = application.messages[-1]
     assert message.body == "Documents demandés transmis : Statuts signés."
     assert message.attachments[0].kind == "complement"
-    assert [e.kind for e in application.events][-2:] == ["document_added", "message"]
+    assert [e.kind for e in application.events][-2:] == [EventKind.DOCUMENT_ADDED, EventKind.MESSAGE]
 
 
 def test_edit_while_submitted(client):
@@ -163,7 +164,11 @@ def test_edit_while_submitted(client):
     assert application.contact_role == "Directrice"
     assert application.status is ApplicationStatus.SUBMITTED
     event = application.events[-1]
-    assert event.kind == "edited" and "La personne à contacter" in event.detail and event.actor_label == "Le demandeur"
+    assert (
+        event.kind is EventKind.EDITED
+        and "La personne à contacter" in event.detail
+        and event.actor_label == "Le demandeur"
+    )
     # Invalid edit: errors shown, nothing changed.
     response = client.post(
         f"/candidature/{token}/etape/2", data={**CONTACT, "contact_phone": "12", "action": "continuer"}
@@ -285,7 +290,7 @@ def test_cancel_an_edit_forgets_unsaved_posts(client):
     assert response.status_code == 302 and response.location.endswith(f"/suivi/{token}")
     assert "Poste 2" not in client.get(f"/candidature/{token}/etape/3").get_data(as_text=True)
     db.session.expire_all()
-    assert len(application.posts) == 1 and not [e for e in application.events if e.kind == "edited"]
+    assert len(application.posts) == 1 and not [e for e in application.events if e.kind is EventKind.EDITED]
 
 
 def test_demo_submitted_applications_are_in_their_status_since_submission(db):

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.applications import services
-from app.applications.models import Application, ApplicationDocument, ApplicationEvent, ApplicationStatus
+from app.applications.models import Application, ApplicationDocument, ApplicationEvent, ApplicationStatus, EventKind
 from app.extensions import db
 from app.formatting import utcnow
 from app.mail.models import OutboxMessage
@@ -153,7 +153,7 @@ def test_start_creates_draft_prefilled_and_mails_resume_link(client, app):
     assert draft.structure_type.value == "cooperative" and draft.departement_code == "33"
     assert draft.ess_profits_reinvested is True and draft.social_utility == ["fragilite"]
     assert draft.draft_expires_at - utcnow() > timedelta(days=app.config["DRAFT_RETENTION_DAYS"] - 1)
-    assert [e.kind for e in draft.events] == ["draft_created"]
+    assert [e.kind for e in draft.events] == [EventKind.DRAFT_CREATED]
     assert draft.events[0].actor_label == "Le demandeur"
     mail = db.session.scalar(sa.select(OutboxMessage).filter_by(category="application.draft_created"))
     assert mail.to_address == "jeanne.martin@exemple.fr"
@@ -431,7 +431,7 @@ def test_upload_recognised_by_content(client, app):
     path = Path(app.config["UPLOAD_FOLDER"]) / stored.stored_name
     assert path.read_bytes() == PDF and stored.sha256 == hashlib.sha256(PDF).hexdigest()
     assert "static" not in str(path)
-    assert [e.kind for e in application(token).events].count("document_added") == 2
+    assert [e.kind for e in application(token).events].count(EventKind.DOCUMENT_ADDED) == 2
 
 
 @pytest.mark.parametrize(
@@ -575,7 +575,7 @@ def test_submit_numbers_mails_and_is_idempotent(client, app):
     assert submitted.eligibility_path == "habilitation"
     assert submitted.submitted_at and submitted.declaration_accepted_at and submitted.draft_expires_at is None
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 1
-    assert [e.kind for e in submitted.events].count("submitted") == 1
+    assert [e.kind for e in submitted.events].count(EventKind.SUBMITTED) == 1
 
     confirmations = db.session.scalars(sa.select(OutboxMessage).filter_by(category="application.submitted")).all()
     assert len(confirmations) == 1
@@ -721,7 +721,7 @@ def test_concurrent_submits_create_one_application(app, client):
     assert (
         db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).filter_by(category="application.submitted")) == 1
     )
-    assert [e.kind for e in application(token).events].count("submitted") == 1
+    assert [e.kind for e in application(token).events].count(EventKind.SUBMITTED) == 1
 
 
 def test_documents_of_a_former_type_can_be_removed(client):

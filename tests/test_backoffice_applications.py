@@ -525,7 +525,7 @@ def test_full_review_by_routes(client, db, auth, people):
     application = reload(db, application)
     assert application.status is S.IN_REVIEW
     assert client.get(f"{url}/attestation.pdf").status_code == 404
-    kinds = [e.kind for e in events(db, application)]
+    kinds = [e.kind.value for e in events(db, application)]
     assert kinds == [
         "status_changed",
         "complements_requested",

@@ -55,6 +55,60 @@ STATUS_LABELS = {
 FINAL_STATUSES = frozenset({ApplicationStatus.APPROVED, ApplicationStatus.REFUSED, ApplicationStatus.CLOSED})
 
 
+class EventKind(enum.Enum):
+    """What an entry of an application's history records."""
+
+    DRAFT_CREATED = "draft_created"
+    SUBMITTED = "submitted"
+    EDITED = "edited"
+    STATUS_CHANGED = "status_changed"
+    ASSIGNED = "assigned"
+    MESSAGE = "message"
+    NOTE = "note"
+    DOCUMENT_ADDED = "document_added"
+    COMPLEMENTS_REQUESTED = "complements_requested"
+    DECISION = "decision"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        """As the référents read it in the back office."""
+        return EVENT_LABELS[self]
+
+    @property
+    def public_label(self) -> str | None:
+        """As the applicant reads it on the follow-up page; None: never shown to the applicant."""
+        return PUBLIC_EVENT_LABELS.get(self)
+
+
+EVENT_LABELS = {
+    EventKind.DRAFT_CREATED: "Brouillon créé",
+    EventKind.SUBMITTED: "Candidature déposée",
+    EventKind.EDITED: "Candidature modifiée par le demandeur",
+    EventKind.STATUS_CHANGED: "Changement de statut",
+    EventKind.ASSIGNED: "Suivi attribué",
+    EventKind.MESSAGE: "Message",
+    EventKind.NOTE: "Note interne",
+    EventKind.DOCUMENT_ADDED: "Pièce ajoutée",
+    EventKind.COMPLEMENTS_REQUESTED: "Demande de compléments",
+    EventKind.DECISION: "Décision enregistrée",
+    EventKind.REOPENED: "Réouverture",
+}
+# The private notes of the référents are the only entries the applicant never sees.
+PUBLIC_EVENT_LABELS = {
+    EventKind.DRAFT_CREATED: "Brouillon créé",
+    EventKind.SUBMITTED: "Candidature déposée",
+    EventKind.EDITED: "Candidature modifiée",
+    EventKind.STATUS_CHANGED: "Changement de statut",
+    EventKind.ASSIGNED: "Prise en charge",
+    EventKind.MESSAGE: "Message",
+    EventKind.DOCUMENT_ADDED: "Document ajouté",
+    EventKind.COMPLEMENTS_REQUESTED: "Compléments demandés",
+    EventKind.DECISION: "Décision",
+    EventKind.REOPENED: "Candidature rouverte",
+}
+
+
 def _enum(enum_class: type[enum.Enum], length: int = 40) -> sa.Enum:
     return sa.Enum(enum_class, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
@@ -234,9 +288,7 @@ class ApplicationEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # e.g. "draft_created", "submitted", "edited", "status_changed", "assigned", "message", "note",
-    # "document_added", "complements_requested", "decision", "reopened".
-    kind: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
     from_status: Mapped[ApplicationStatus | None] = mapped_column(_enum(ApplicationStatus))
     to_status: Mapped[ApplicationStatus | None] = mapped_column(_enum(ApplicationStatus))
     actor_referent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from app.applications.documents import documents_by_kind, requirements
 from app.applications.process import request_label
+from app.applications.steps import BY_KEY, is_shown
 from app.applications.validators import format_phone, format_siret
+from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES
 from app.formatting import date_fr, datetime_fr
 from app.territories import departement_label
 
@@ -141,10 +144,6 @@ def _yes_no(value: bool | None) -> str:
 
 def application_summary_pdf(application) -> bytes:
     """The applicant's answers as submitted (attached to the confirmation email)."""
-    from app.applications.forms import SOCIAL_UTILITY_LABELS
-    from app.applications.services import requirements
-    from app.applications.steps import BY_KEY, is_shown
-
     reference = application.reference or "brouillon"
     submitted = (
         f"Déposée le {datetime_fr(application.submitted_at)}" if application.submitted_at else "Non encore déposée"
@@ -177,7 +176,7 @@ def application_summary_pdf(application) -> bytes:
         pdf.field("Bénéfices majoritairement réinvestis", _yes_no(application.ess_profits_reinvested))
         pdf.field(
             "Objectifs d'utilité sociale",
-            "\n".join(f"– {SOCIAL_UTILITY_LABELS.get(k, k)}" for k in application.social_utility or []),
+            "\n".join(f"– {SOCIAL_UTILITY_PURPOSES.get(k, k)}" for k in application.social_utility or []),
         )
         pdf.field("Explication", application.social_utility_statement)
 
@@ -203,10 +202,7 @@ def application_summary_pdf(application) -> bytes:
             pdf.field("Autres contraintes", post.constraints_notes)
         pdf.field("Tuteurs", "\n".join(f"– {line}" for line in post.tutor_lines()))
 
-    grouped = {}
-    for document in application.documents:
-        if document.message_id is None:
-            grouped.setdefault(document.kind, []).append(document)
+    grouped = documents_by_kind(application)
     reqs = requirements(application)
     if reqs:
         pdf.heading("Les pièces justificatives")

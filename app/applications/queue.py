@@ -16,8 +16,8 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from app.applications.models import Application, ApplicationMessage, ApplicationStatus
-from app.applications.workflow import FINAL_STATUSES, OPEN_STATUSES
+from app.applications.models import FINAL_STATUSES, Application, ApplicationMessage, ApplicationStatus
+from app.applications.workflow import OPEN_STATUSES
 from app.auth.models import Referent
 from app.eligibility.structures import StructureType
 from app.formatting import paris_to_utc

@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from flask import current_app, url_for
-from werkzeug.routing import BuildError
-
 from app.applications.attestation import attestation_filename, attestation_pdf
+from app.applications.history import record_event
 from app.applications.models import (
     Application,
     ApplicationEvent,
     ApplicationMessage,
     ApplicationNote,
     ApplicationStatus,
+    EventKind,
     MessageAuthor,
 )
 from app.applications.workflow import OPEN_STATUSES, Transition, TransitionNotAllowed, get_transition
@@ -27,6 +26,7 @@ from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import utcnow
 from app.mail.outbox import Attachment, queue_mail
+from app.urls import followup_url
 
 
 class ReviewError(Exception):
@@ -56,16 +56,6 @@ class AlreadyAssigned(ReviewError):
 # --- links and mails ------------------------------------------------------------------------------
 
 
-def followup_url(application: Application) -> str:
-    """Absolute link to the applicant's follow-up page (works inside and outside a request)."""
-    base = current_app.config["SITE_URL"].rstrip("/")
-    try:
-        path = url_for("applications.followup", token=application.access_token)
-    except (BuildError, RuntimeError):
-        path = f"/suivi/{application.access_token}"
-    return base + path
-
-
 def _mail_applicant(application: Application, subject: str, template: str, **context) -> None:
     if not application.contact_email:
         return
@@ -80,41 +70,14 @@ def _mail_applicant(application: Application, subject: str, template: str, **con
     )
 
 
-# --- history ---------------------------------------------------------------------------------------
-
-
-def record_event(
-    application: Application,
-    kind: str,
-    actor: Referent | None,
-    detail: str = "",
-    *,
-    from_status: ApplicationStatus | None = None,
-    to_status: ApplicationStatus | None = None,
-    now: datetime | None = None,
-) -> ApplicationEvent:
-    event = ApplicationEvent(
-        application=application,
-        kind=kind,
-        actor_referent_id=actor.id if actor else None,
-        actor_label=actor.name if actor else "Système",
-        detail=detail,
-        from_status=from_status,
-        to_status=to_status,
-        created_at=now or utcnow(),
-    )
-    db.session.add(event)
-    return event
-
-
 def _move(
     application: Application, transition: Transition, actor: Referent, detail: str, now: datetime
 ) -> ApplicationEvent:
     event = record_event(
         application,
         transition.kind,
-        actor,
         detail,
+        actor=actor,
         from_status=application.status,
         to_status=transition.target,
         now=now,
@@ -148,7 +111,7 @@ def take(application: Application, referent: Referent, *, now: datetime | None =
     elif application.status in OPEN_STATUSES:
         if application.assigned_referent_id == referent.id:
             raise AlreadyAssigned()
-        record_event(application, "assigned", referent, "Suivi repris par ce référent", now=now)
+        record_event(application, EventKind.ASSIGNED, "Suivi repris par ce référent", actor=referent, now=now)
         application.assigned_referent_id = referent.id
     else:
         raise TransitionNotAllowed(application.status, "take")
@@ -266,7 +229,7 @@ def request_complements(
     if application.status is ApplicationStatus.IN_REVIEW:
         _move(application, get_transition(application.status, "request_complements"), referent, detail, now)
     elif application.status is ApplicationStatus.WAITING_APPLICANT:
-        record_event(application, "complements_requested", referent, detail, now=now)
+        record_event(application, EventKind.COMPLEMENTS_REQUESTED, detail, actor=referent, now=now)
     else:
         raise TransitionNotAllowed(application.status, "request_complements")
     if application.assigned_referent_id is None:
@@ -307,7 +270,7 @@ def send_message(
         application=application, author=MessageAuthor.REFERENT, referent_id=referent.id, body=body, created_at=now
     )
     db.session.add(message)
-    record_event(application, "message", referent, "Message envoyé au demandeur", now=now)
+    record_event(application, EventKind.MESSAGE, "Message envoyé au demandeur", actor=referent, now=now)
     db.session.flush()
     return message
 
@@ -330,8 +293,9 @@ def add_note(
     body = (body or "").strip()
     if not body:
         raise ReviewError("La note est vide : écrivez son texte.")
-    note = ApplicationNote(application=application, referent_id=referent.id, body=body, created_at=now or utcnow())
+    now = now or utcnow()
+    note = ApplicationNote(application=application, referent_id=referent.id, body=body, created_at=now)
     db.session.add(note)
-    record_event(application, "note", referent, "Note interne ajoutée", now=now)
+    record_event(application, EventKind.NOTE, "Note interne ajoutée", actor=referent, now=now)
     db.session.flush()
     return note

@@ -4,15 +4,18 @@ commit once → flash → redirect."""
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from app.applications import bp, process, services
+from app.applications import bp, documents, process, services
 from app.applications import forms as f
 from app.applications import steps as wizard
+from app.applications.history import public_events
 from app.applications.models import Application
+from app.applications.pdf import application_summary_pdf
 from app.applications.uploads import (
     UploadRefused,
     delete_stored,
@@ -96,13 +99,13 @@ def start():
             return redirect(url_for(".step", token=application.access_token, number=1))
     structure_type = answers.structure_type if answers else partial_type
     departement = answers.departement if answers else partial_dept
-    documents = required_documents(structure_type, departement) if structure_type else None
+    needed = required_documents(structure_type, departement) if structure_type else None
     return render_template(
         "applications/start.html",
         form=form,
         structure_type=structure_type,
         departement=departement,
-        documents=documents,
+        documents=needed,
         all_documents=[
             (t, required_documents(t, departement)) for t in StructureType if t is not StructureType.OTHER_COMPANY
         ],
@@ -434,7 +437,7 @@ def _posts_anchor(action: str, formdata: MultiDict) -> str:
 
 def _documents_step(application, step_, number, editing):
     config = current_app.config
-    reqs = services.requirements(application)
+    reqs = documents.requirements(application)
     hint = formats_hint(config["UPLOAD_MAX_BYTES"])
     form_class = f.documents_form_class(reqs, hint)
     form = form_class()
@@ -478,7 +481,7 @@ def _documents_step(application, step_, number, editing):
             if action == "precedent" and not editing:
                 return _go_back(application, step_)
             if action == "continuer":
-                missing = services.missing_documents(application)
+                missing = documents.missing_documents(application)
                 for requirement in missing:
                     form[f"doc_{requirement.key}"].errors.append(
                         f"Ajoutez ce document : {requirement.label[0].lower()}{requirement.label[1:]}."
@@ -501,7 +504,7 @@ def _documents_step(application, step_, number, editing):
                         "success",
                     )
                 return redirect(_context(application, step_, number, editing)["form_action"] + "#documents")
-    grouped = services.documents_by_kind(application)
+    grouped = documents.documents_by_kind(application)
     for requirement in reqs:
         field = form[f"doc_{requirement.key}"]
         field.flags.required = requirement.required and not grouped.get(requirement.key)
@@ -545,8 +548,8 @@ def _summary_context(application: Application) -> dict:
     return {
         "step_numbers": numbers,
         "steps_shown": shown,
-        "requirements": services.requirements(application),
-        "grouped": services.documents_by_kind(application),
+        "requirements": documents.requirements(application),
+        "grouped": documents.documents_by_kind(application),
     }
 
 
@@ -611,7 +614,7 @@ def _render_followup(application, form, items, status: int = 200):
         application=application,
         form=form,
         requested_items=items,
-        events=services.public_events(application),
+        events=public_events(application),
         messages=application.messages,
         **_summary_context(application),
     ), status
@@ -682,10 +685,6 @@ def summary_pdf(token: str):
     application = _load(token)
     if application.is_draft:
         abort(404)
-    from io import BytesIO
-
-    from app.applications.pdf import application_summary_pdf
-
     return send_file(
         BytesIO(application_summary_pdf(application)),
         mimetype="application/pdf",

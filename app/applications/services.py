@@ -10,22 +10,23 @@ import re
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.routing import BuildError
 
 from app.applications import forms as f
 from app.applications import steps as wizard
+from app.applications.documents import missing_documents
+from app.applications.history import record_event
 from app.applications.models import (
     Application,
     ApplicationDocument,
-    ApplicationEvent,
     ApplicationMessage,
     ApplicationPost,
     ApplicationStatus,
     DocumentSource,
+    EventKind,
     MessageAuthor,
 )
+from app.applications.pdf import application_summary_pdf
 from app.applications.uploads import StoredFile
 from app.applications.validators import (
     clean_email,
@@ -37,14 +38,12 @@ from app.applications.validators import (
 )
 from app.auth.models import referents_to_notify
 from app.database import lock_for_update
-from app.eligibility.documents import required_documents
 from app.eligibility.engine import Answers, Regime, evaluate, needs_ess_conditions
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.mail.outbox import Attachment, queue_mail
 from app.territories import get_departement, normalize_code
-
-APPLICANT = "Le demandeur"
+from app.urls import backoffice_url, followup_url, resume_url
 
 
 class ApplicationError(Exception):
@@ -73,57 +72,7 @@ class IncompleteApplication(ApplicationError):
         super().__init__(messages[0] if messages else "La candidature est incomplète.")
 
 
-# --- links ------------------------------------------------------------------------------------------
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """Absolute link from SITE_URL, inside or outside a request (jobs, worker)."""
-    base = current_app.config["SITE_URL"].rstrip("/")
-    try:
-        path = url_for(endpoint, **values)
-    except (BuildError, RuntimeError):
-        path = current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
-    return base + path
-
-
-def resume_url(application: Application) -> str:
-    return absolute_url("applications.resume", token=application.access_token)
-
-
-def followup_url(application: Application) -> str:
-    return absolute_url("applications.followup", token=application.access_token)
-
-
-def backoffice_url(application: Application) -> str:
-    try:
-        return absolute_url("backoffice.application_detail", application_id=application.id)
-    except BuildError:  # back office not registered (never in production)
-        return current_app.config["SITE_URL"].rstrip("/") + "/espace-referent/"
-
-
 # --- drafts -----------------------------------------------------------------------------------------
-
-
-def record_event(
-    application: Application,
-    kind: str,
-    detail: str = "",
-    *,
-    now: datetime,
-    from_status: ApplicationStatus | None = None,
-    to_status: ApplicationStatus | None = None,
-) -> ApplicationEvent:
-    event = ApplicationEvent(
-        application=application,
-        kind=kind,
-        actor_label=APPLICANT,
-        detail=detail,
-        created_at=now,
-        from_status=from_status,
-        to_status=to_status,
-    )
-    db.session.add(event)
-    return event
 
 
 def get_by_token(token: str) -> Application | None:
@@ -169,7 +118,7 @@ def create_draft(email: str, *, now: datetime, retention_days: int, answers: Ans
             application.social_utility = list(answers.social_utility)
     db.session.add(application)
     db.session.flush()
-    record_event(application, "draft_created", "Brouillon de candidature créé", now=now)
+    record_event(application, EventKind.DRAFT_CREATED, "Brouillon de candidature créé", now=now)
     queue_mail(
         application.contact_email,
         "Votre candidature TIG : le lien pour la reprendre",
@@ -484,24 +433,6 @@ def application_answers(application: Application) -> Answers | None:
 # --- documents --------------------------------------------------------------------------------------
 
 
-def requirements(application: Application):
-    if application.structure_type is None:
-        return []
-    return required_documents(application.structure_type, application.departement_code)
-
-
-def documents_by_kind(application: Application) -> dict[str, list[ApplicationDocument]]:
-    grouped: dict[str, list[ApplicationDocument]] = {}
-    for document in application.documents:
-        grouped.setdefault(document.kind, []).append(document)
-    return grouped
-
-
-def missing_documents(application: Application) -> list:
-    present = documents_by_kind(application)
-    return [r for r in requirements(application) if r.required and not present.get(r.key)]
-
-
 def add_document(
     application: Application,
     kind: str,
@@ -528,7 +459,7 @@ def add_document(
     )
     db.session.add(document)
     if record:
-        record_event(application, "document_added", f"Document ajouté : {stored.original_filename}", now=now)
+        record_event(application, EventKind.DOCUMENT_ADDED, f"Document ajouté : {stored.original_filename}", now=now)
     return document
 
 
@@ -626,16 +557,13 @@ def submit(application_id: int, *, now: datetime, regime: Regime) -> tuple[Appli
     application.current_step = wizard.BY_KEY["declaration"].position
     record_event(
         application,
-        "submitted",
+        EventKind.SUBMITTED,
         "Candidature déposée",
         now=now,
         from_status=ApplicationStatus.DRAFT,
         to_status=ApplicationStatus.SUBMITTED,
     )
     db.session.flush()
-
-    from app.applications.pdf import application_summary_pdf
-
     summary = Attachment(summary_filename(application), "application/pdf", application_summary_pdf(application))
     queue_mail(
         application.contact_email,
@@ -696,7 +624,7 @@ def notify_referents(
 def record_edit(application: Application, step_title: str, *, now: datetime) -> None:
     if application.status is not ApplicationStatus.SUBMITTED:
         raise NotEditable()
-    record_event(application, "edited", f"Candidature modifiée : {step_title}", now=now)
+    record_event(application, EventKind.EDITED, f"Candidature modifiée : {step_title}", now=now)
 
 
 def post_reply(
@@ -719,7 +647,7 @@ def post_reply(
     db.session.flush()
     for kind, stored in stored_files:
         add_document(application, kind, stored, now=now, message=message)
-    record_event(application, "message", "Message envoyé au référent", now=now)
+    record_event(application, EventKind.MESSAGE, "Message envoyé au référent", now=now)
     notify_referents(
         application,
         f"Candidature {application.reference} : nouveau message du demandeur",
@@ -740,25 +668,6 @@ def open_requested_items(application: Application) -> list[str]:
         if message.author is MessageAuthor.REFERENT and message.requested_items:
             return [str(item) for item in message.requested_items]
     return []
-
-
-PUBLIC_EVENT_KINDS = {
-    "draft_created",
-    "submitted",
-    "edited",
-    "status_changed",
-    "assigned",
-    "message",
-    "document_added",
-    "complements_requested",
-    "decision",
-    "reopened",
-}
-
-
-def public_events(application: Application) -> list[ApplicationEvent]:
-    """History shown to the applicant: no private note, no internal detail of référents' notes."""
-    return [e for e in application.events if e.kind in PUBLIC_EVENT_KINDS]
 
 
 # --- jobs ----------------------------------------------------------------------------------------------

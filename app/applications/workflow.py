@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.applications.models import ApplicationStatus as S
+from app.applications.models import EventKind
 
 
 class TransitionNotAllowed(Exception):
@@ -41,15 +42,15 @@ class Transition:
     has_own_form: bool = False
 
     @property
-    def kind(self) -> str:
-        """History event kind."""
+    def kind(self) -> EventKind:
+        """What the history records for this transition."""
         if self.action == "reopen":
-            return "reopened"
+            return EventKind.REOPENED
         if self.is_decision:
-            return "decision"
+            return EventKind.DECISION
         if self.action == "request_complements":
-            return "complements_requested"
-        return "status_changed"
+            return EventKind.COMPLEMENTS_REQUESTED
+        return EventKind.STATUS_CHANGED
 
 
 ACTION_LABELS = {
@@ -87,7 +88,6 @@ TRANSITIONS: tuple[Transition, ...] = (
 _BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}
 
 OPEN_STATUSES = (S.SUBMITTED, S.IN_REVIEW, S.WAITING_APPLICANT, S.SENT_FOR_DECISION)
-FINAL_STATUSES = (S.APPROVED, S.REFUSED, S.CLOSED)
 
 
 def allowed_transitions(status: S) -> list[Transition]:
@@ -100,7 +100,3 @@ def get_transition(status: S, action: str) -> Transition:
         return _BY_KEY[(status, action)]
     except KeyError:
         raise TransitionNotAllowed(status, action) from None
-
-
-def can_move(source: S, target: S) -> bool:
-    return any(t.source is source and t.target is target for t in TRANSITIONS)

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 
 from app.auth import services
 from app.auth.models import Referent
 from app.mail.outbox import queue_mail
-
-
-def _absolute_url(endpoint: str, **values) -> str:
-    """SITE_URL + the route's path: the same link from a request, a job or the command line."""
-    if has_request_context():
-        path = url_for(endpoint, **values)
-    else:
-        with current_app.test_request_context():
-            path = url_for(endpoint, **values)
-    return current_app.config["SITE_URL"] + path
+from app.urls import absolute_url
 
 
 def reset_url(referent: Referent) -> str:
     token = services.make_token(referent, current_app.config["SECRET_KEY"], services.RESET_SALT)
-    return _absolute_url("auth.reset_password", token=token)
+    return absolute_url("auth.reset_password", token=token)
 
 
 def invitation_url(referent: Referent) -> str:
     token = services.make_token(referent, current_app.config["SECRET_KEY"], services.INVITATION_SALT)
-    return _absolute_url("auth.accept_invitation", token=token)
+    return absolute_url("auth.accept_invitation", token=token)
 
 
 def queue_password_reset(referent: Referent):
@@ -63,5 +54,5 @@ def queue_security_notice(referent: Referent, what: str):
         category="compte",
         referent=referent,
         what=what,
-        forgot_url=_absolute_url("auth.forgot_password"),
+        forgot_url=absolute_url("auth.forgot_password"),
     )

@@ -18,6 +18,7 @@ from app.auth.passwords import (
     password_problems,
     verify_password,
 )
+from app.emails import normalize_email
 from app.extensions import db
 from app.formatting import utcnow
 
@@ -68,10 +69,6 @@ class WeakPassword(AuthError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(" ".join(problems))
-
-
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 def find_by_email(email: str) -> Referent | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app.applications import review
 from app.applications.attestation import AttestationUnavailable, attestation_filename, attestation_pdf
+from app.applications.documents import MESSAGE_ATTACHMENT, requirement_labels, requirements, supporting_documents
 from app.applications.exports import row_values, to_csv, to_xlsx
 from app.applications.models import (
     Application,
@@ -50,7 +51,6 @@ from app.backoffice.application_forms import (
     ReasonForm,
 )
 from app.database import lock_for_update, page_number
-from app.eligibility.documents import required_documents
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
 from app.extensions import db
 from app.formatting import utcnow
@@ -203,15 +203,9 @@ def _load_detail(application_id: int) -> Application:
     ).one()
 
 
-def _requirements(application: Application):
-    if application.structure_type is None:
-        return []
-    return required_documents(application.structure_type, application.departement_code)
-
-
 def _complements_form(application: Application, formdata=None) -> ComplementsForm:
     form = ComplementsForm(formdata=formdata)
-    form.documents.choices = select_choices((d.key, d.label) for d in _requirements(application))
+    form.documents.choices = select_choices((d.key, d.label) for d in requirements(application))
     return form
 
 
@@ -226,21 +220,6 @@ ACTION_FLASHES = {
     "reopen": "La candidature est rouverte et de nouveau « {status} » ; le demandeur en est informé par courriel.",
 }
 
-# History entries, by event kind.
-EVENT_LABELS = {
-    "draft_created": "Brouillon créé",
-    "submitted": "Candidature déposée",
-    "edited": "Candidature modifiée par le demandeur",
-    "status_changed": "Changement de statut",
-    "assigned": "Suivi attribué",
-    "message": "Message",
-    "note": "Note interne",
-    "document_added": "Pièce ajoutée",
-    "complements_requested": "Demande de compléments",
-    "decision": "Décision enregistrée",
-    "reopened": "Réouverture",
-}
-
 
 def _render_detail(application: Application, status: int = 200, **forms):
     referent = current_referent()
@@ -252,7 +231,6 @@ def _render_detail(application: Application, status: int = 200, **forms):
     context = dict(
         application=application,
         eligibility_path_label=path_label,
-        event_labels=EVENT_LABELS,
         phone_display=format_phone(application.contact_phone),
         human_size=human_size,
         transitions=transitions,
@@ -264,29 +242,11 @@ def _render_detail(application: Application, status: int = 200, **forms):
         and application.status is not ApplicationStatus.SUBMITTED
         and application.assigned_referent_id != referent.id,
         social_purposes=SOCIAL_UTILITY_PURPOSES,
-        documents_by_kind=_documents_by_kind(application),
+        documents_by_kind=supporting_documents(application),
         form_has_errors=any(f.errors for f in forms.values() if f is not None),
-        requirement_labels=_requirement_labels(application),
+        requirement_labels=requirement_labels(application),
     )
     return render_template("backoffice/applications/detail.html", **context), status
-
-
-def _requirement_labels(application: Application) -> dict[str, str]:
-    """Label of each document kind: every requirement known (the type may have changed), this type's last."""
-    from app.eligibility import documents
-
-    labels = {
-        value.key: value.label for value in vars(documents).values() if isinstance(value, documents.DocumentRequirement)
-    }
-    labels.update({d.key: d.label for d in _requirements(application)})
-    labels["piece_jointe"] = "Pièce jointe à un message"
-    return labels
-
-
-def _documents_by_kind(application: Application) -> list[ApplicationDocument]:
-    """The supporting documents: every upload but plain message attachments (a requested document
-    sent with a reply is listed here too)."""
-    return [d for d in application.documents if d.message_id is None or d.kind != "piece_jointe"]
 
 
 @bp.get("/candidatures/<int:application_id>")
@@ -406,7 +366,7 @@ def application_message(application_id: int):
         for item in stored:
             add_document(
                 application,
-                "piece_jointe",
+                MESSAGE_ATTACHMENT,
                 item,
                 now=utcnow(),
                 message=message,

@@ -97,6 +97,12 @@ _BY_TYPE: dict[StructureType, tuple[DocumentRequirement, ...]] = {
     StructureType.OTHER_COMPANY: (),  # cannot host TIG
 }
 
+# Every requirement of any type, by key (a document keeps its key when the structure's type changes).
+ALL_REQUIREMENTS: dict[str, DocumentRequirement] = {
+    requirement.key: requirement
+    for requirement in (JO_DECLARATION, REGISTRE_ASSOCIATIONS, *(r for rs in _BY_TYPE.values() for r in rs))
+}
+
 
 def required_documents(structure_type: StructureType, departement_code: str | None) -> list[DocumentRequirement]:
     """The documents to join to a habilitation request, in the order they are asked for.

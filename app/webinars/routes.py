@@ -13,6 +13,7 @@ from app.extensions import db
 from app.formatting import utcnow
 from app.ratelimits import limit
 from app.territories import get_departement, normalize_code
+from app.urls import absolute_url
 from app.webinars import bp, ical, services
 from app.webinars.forms import ConfirmForm, RegistrationForm
 from app.webinars.models import Registration, RegistrationStatus, Webinar
@@ -131,9 +132,7 @@ def detail(webinar_id: int):
 @bp.get("/webinaires/<int:webinar_id>/calendrier.ics")
 def calendar(webinar_id: int):
     webinar = db.get_or_404(Webinar, webinar_id)
-    data = ical.publish_for(
-        webinar, now=utcnow(), page_url=url_for("webinars.detail", webinar_id=webinar.id, _external=True)
-    )
+    data = ical.publish_for(webinar, now=utcnow(), page_url=absolute_url("webinars.detail", webinar_id=webinar.id))
     return _calendar_response(data, "PUBLISH", f"webinaire-{webinar.id}.ics")
 
 
@@ -167,7 +166,7 @@ def invitation(token: str):
         registration.webinar,
         ical.Attendee(registration.full_name, registration.email),
         now=utcnow(),
-        page_url=url_for("webinars.manage", token=registration.token, _external=True),
+        page_url=absolute_url("webinars.manage", token=registration.token),
     )
     return _calendar_response(data, "REQUEST", "invitation.ics")
 

@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import insert_together, lock_for_update
 from app.eligibility.structures import StructureType
+from app.emails import normalize_email
 from app.extensions import db
 from app.formatting import datetime_fr, paris_to_utc, time_range_fr, to_paris, utcnow
 from app.mail.outbox import Attachment, prepare_mail, queue_mail
+from app.urls import absolute_url
 from app.webinars import ical
 from app.webinars.models import (
     Registration,
@@ -144,16 +146,6 @@ class WebinarCard:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute URL from SITE_URL, inside or outside a request (jobs, worker)."""
-    path = current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
-    return current_app.config["SITE_URL"] + path
 
 
 def _lock_webinar(webinar_id: int) -> Webinar:
