@@ -1,6 +1,6 @@
 """The référents' back office: ONE blueprint, guarded as a whole.
 
-Every route attached to ``bp`` (here or in another feature's module imported at the bottom) is
+Every route attached to ``bp`` (in the modules imported at the bottom, one per resource) is
 behind ``guard()``: anonymous visitors are sent to the login page (with ``next``), a deactivated
 account or a password changed elsewhere ends the session, and a session idle for longer than
 ``SESSION_IDLE_MINUTES`` expires, as does any session older than ``SESSION_MAX_HOURS`` or ended by
@@ -11,12 +11,15 @@ account or a password changed elsewhere ends the session, and a session idle for
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
 from app.auth import session as auth_session
+from app.auth.models import Referent
+from app.auth.passwords import password_fingerprint
+from app.auth.services import is_revoked
+from app.extensions import db
 
 bp = Blueprint("backoffice", __name__, url_prefix="/espace-referent")
 
@@ -40,11 +43,6 @@ def _login_redirect():
 
 @bp.before_request
 def guard():
-    from app.auth.models import Referent
-    from app.auth.passwords import password_fingerprint
-    from app.auth.services import is_revoked
-    from app.extensions import db
-
     referent_id = session.get(auth_session.REFERENT_ID)
     if not referent_id:
         flash("Connectez-vous pour accéder à l'espace référent.", "info")
@@ -102,14 +100,13 @@ def no_store(response):
     return response
 
 
-# Side menu: (label, path below the prefix, admin only). A link shows only once a route answers it,
-# so features can land in any order; "active" is decided by path (see backoffice/_layout.html).
+# Side menu: (label, endpoint, administrators only); an item is active on its page and the pages below it.
 MENU = [
-    ("Tableau de bord", "/", False),
-    ("Candidatures", "/candidatures", False),
-    ("Webinaires", "/webinaires", False),
-    ("Mon compte", "/mon-compte", False),
-    ("Comptes", "/comptes", True),
+    ("Tableau de bord", "backoffice.dashboard", False),
+    ("Candidatures", "backoffice.applications_queue", False),
+    ("Webinaires", "backoffice.webinars_list", False),
+    ("Mon compte", "backoffice.account", False),
+    ("Comptes", "backoffice.accounts_list", True),
 ]
 
 
@@ -119,29 +116,20 @@ def backoffice_menu():
         referent = g.get("referent")
         if referent is None:
             return []
-        adapter = current_app.url_map.bind("localhost")
         items = []
-        for label, path, admin_only in MENU:
+        for label, endpoint, admin_only in MENU:
             if admin_only and not referent.is_admin:
                 continue
-            full = bp.url_prefix + path
-            try:
-                adapter.match(full, method="GET")
-            except Exception:  # no route yet (NotFound) or a redirect: not shown
-                continue
-            if path == "/":
-                active = request.path == full
+            url = url_for(endpoint)
+            if endpoint == "backoffice.dashboard":
+                active = request.path == url
             else:
-                active = request.path == full or request.path.startswith(full + "/")
-            items.append({"label": label, "url": full, "active": active})
+                active = request.path == url or request.path.startswith(url + "/")
+            items.append({"label": label, "url": url, "active": active})
         return items
 
     return {"bo_menu": bo_menu}
 
 
-# Feature modules attaching their routes to ``bp`` (imported last: they import ``bp``).
-from app.backoffice import accounts, dashboard  # noqa: E402,F401
-
-for _module in ("app.backoffice.applications", "app.webinars.admin"):
-    if importlib.util.find_spec(_module) is not None:
-        importlib.import_module(_module)
+# The back office's pages, one module per resource (imported last: they attach their routes to ``bp``).
+from app.backoffice import accounts, admin_accounts, applications, dashboard, webinars  # noqa: E402,F401

@@ -124,6 +124,3 @@ def totp_disable():
             return redirect(url_for("backoffice.account"))
         form.password.errors.append("Le mot de passe actuel est incorrect.")
     return _account_page(totp_disable_form=form)
-
-
-from app.backoffice import admin_accounts  # noqa: E402,F401  « Comptes » (administrators)

@@ -1,20 +1,19 @@
 """Back-office home (``/espace-referent/``). The page body belongs to the dashboard feature (D2):
 it fills ``backoffice/dashboard.html`` and may add its context here."""
 
-from flask import current_app, render_template
+from flask import render_template
 
+from app.applications import stats
+from app.applications.models import Application
 from app.backoffice import bp
+from app.backoffice.access import current_referent, scope_filter
+from app.extensions import db
+from app.formatting import utcnow
+from app.webinars.services import fill_rates
 
 
 @bp.get("/")
 def dashboard():
-    from app.applications import stats
-    from app.applications.models import Application
-    from app.backoffice.access import current_referent, scope_filter
-    from app.extensions import db
-    from app.formatting import utcnow
-    from app.webinars.services import fill_rates
-
     referent = current_referent()
     scope = scope_filter(Application.departement_code, referent)
     now = utcnow()
@@ -31,5 +30,4 @@ def dashboard():
         chart=stats.bar_chart(monthly),
         month_label=stats.month_label,
         webinars=webinars,
-        webinar_links="backoffice.webinar_detail" in current_app.view_functions,
     )

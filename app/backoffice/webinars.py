@@ -1,4 +1,4 @@
-"""Back-office screens of the webinars (attached to the guarded ``backoffice`` blueprint).
+"""The webinars in the back office: schedule, edit, cancel, registrations, waiting list, exports, mails.
 
 A référent manages the webinars of their départements (a regional one lists the region's
 départements); a national administrator manages all. Any other id answers 404.
