@@ -9,7 +9,11 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app import backup, demo, privacy
+from app.auth.cli import referents
 from app.extensions import db
+from app.jobs import JOBS, run_due_jobs
+from app.mail.outbox import deliver_pending
 
 
 def init_app(app: Flask) -> None:
@@ -17,17 +21,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox)
     app.cli.add_command(worker)
     app.cli.add_command(jobs)
-    from app.auth.cli import referents
-
     app.cli.add_command(referents)
-    from app import demo
-
-    demo.init_app(app)
-    from app import backup
-
     backup.init_app(app)
-    from app import privacy
-
     privacy.init_app(app)
 
 
@@ -36,8 +31,6 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Charge les données de démonstration (webinaires, comptes, candidatures)."""
-    from app import demo
-
     if if_empty and not demo.database_is_empty():
         click.echo("Base déjà remplie : données de démonstration non chargées.")
         return
@@ -57,7 +50,6 @@ def outbox() -> None:
 @with_appcontext
 def outbox_deliver() -> None:
     """Envoie une fois les courriels dus."""
-    from app.mail.outbox import deliver_pending
 
     total = {"sent": 0, "retry": 0, "failed": 0}
     while True:
@@ -78,7 +70,6 @@ def jobs() -> None:
 @with_appcontext
 def jobs_run() -> None:
     """Exécute une fois les tâches dues (lien de connexion, rappels...)."""
-    from app.jobs import JOBS, run_due_jobs
 
     results = run_due_jobs()
     for name in JOBS:
@@ -91,8 +82,6 @@ def jobs_run() -> None:
 @with_appcontext
 def worker(once: bool, interval: int | None) -> None:
     """Boucle : exécute les tâches dues puis envoie les courriels."""
-    from app.jobs import run_due_jobs
-    from app.mail.outbox import deliver_pending
 
     interval = interval or current_app.config["WORKER_INTERVAL_SECONDS"]
     click.echo(f"Worker démarré (passage toutes les {interval} s).")

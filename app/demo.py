@@ -1,28 +1,19 @@
-"""Demo data for `make run` (``flask seed-demo``). Each feature adds its loader to LOADERS."""
+"""Demo data for `make run` (``flask seed-demo``): each feature's loader, in the order they depend on
+each other (accounts first: the demo applications are followed by the demo référents)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Flask
 
+from app.applications.demo import load_demo_applications
+from app.auth.demo import load_demo_accounts
 from app.extensions import db
+from app.webinars.demo import load_demo_webinars
 
 # Each loader adds rows (flush only) and returns lines to print (e.g. demo accounts).
-LOADERS: list[Callable[[], list[str]]] = []
-
-
-def loader(function: Callable[[], list[str]]) -> Callable[[], list[str]]:
-    LOADERS.append(function)
-    return function
-
-
-def init_app(app: Flask) -> None:
-    # Import the features' demo modules so they register their loaders (order matters: accounts first).
-    from app.applications import demo as _applications_demo  # noqa: F401
-    from app.auth import demo as _auth_demo  # noqa: F401
-    from app.webinars import demo as _webinars_demo  # noqa: F401
+LOADERS: tuple[Callable[[], list[str]], ...] = (load_demo_accounts, load_demo_webinars, load_demo_applications)
 
 
 def database_is_empty() -> bool:

@@ -27,9 +27,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app.applications.jobs import purge_expired_drafts
+from app.applications.models import Application, ApplicationStatus
 from app.extensions import db
 from app.formatting import utcnow
 from app.jobs import job
+from app.mail.models import MailStatus, OutboxMessage
+from app.webinars.jobs import purge_old_registrations
 
 
 @dataclass
@@ -47,8 +51,6 @@ def erase_old_mails(now: datetime | None = None) -> int:
     A mail with a dedupe key keeps its row, emptied (the key still prevents a second sending); the
     others are deleted. Returns how many mails were erased.
     """
-    from app.mail.models import MailStatus, OutboxMessage
-
     now = now or utcnow()
     limit = now - timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
     done = sa.or_(
@@ -71,10 +73,6 @@ def erase_old_mails(now: datetime | None = None) -> int:
 
 def purge_personal_data(now: datetime | None = None) -> PurgeReport:
     """Every purge, each in its own transaction; submitted applications are counted, never touched."""
-    from app.applications.jobs import purge_expired_drafts
-    from app.applications.models import Application, ApplicationStatus
-    from app.webinars.jobs import purge_old_registrations
-
     now = now or utcnow()
     registrations = purge_old_registrations(now)
     db.session.commit()

@@ -81,17 +81,20 @@ def test_home_has_three_calls_to_action_and_key_figures(client):
     assert "Voir tous les webinaires" in html
 
 
-def test_home_shows_webinars_given_by_the_service(app, client, monkeypatch):
-    seen = {}
+def test_home_shows_the_next_three_webinars(app, db, client):
+    from datetime import timedelta
 
-    def fake_upcoming(limit=3):
-        seen["limit"] = limit
-        return []
+    from tests.factories import make_webinar
 
-    monkeypatch.setattr("app.webinars.services.upcoming_webinars", fake_upcoming)
+    assert "Aucun webinaire n'est programmé pour le moment" in client.get("/").text
+    webinars = [make_webinar(starts_in=timedelta(days=days)) for days in (9, 3, 5, 7)]
+    make_webinar(starts_in=timedelta(days=-2))  # past: never on the home page
+    db.session.commit()
     html = client.get("/").text
-    assert seen == {"limit": 3}
-    assert "Aucun webinaire n'est programmé pour le moment" in html
+    shown = [w.title for w in sorted(webinars, key=lambda w: w.starts_at)[:3]]
+    assert [html.index(title) for title in shown] == sorted(html.index(title) for title in shown)
+    assert webinars[0].title not in html  # the fourth one, in nine days
+    assert "Aucun webinaire n'est programmé pour le moment" not in html
 
 
 @pytest.mark.parametrize("regime_id", ["experimentation-2020", "ouverture-ess-2025"])

@@ -5,30 +5,32 @@ Three have fixed private links so the journey can be shown at once (printed by `
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app.applications.history import APPLICANT
 from app.applications.models import (
     Application,
+    ApplicationDocument,
     ApplicationEvent,
     ApplicationMessage,
     ApplicationPost,
+    EventKind,
     MessageAuthor,
 )
 from app.applications.models import (
     ApplicationStatus as S,
 )
+from app.applications.pdf import BasePDF
 from app.applications.uploads import StoredFile, store_upload
 from app.auth.models import Referent
-from app.demo import loader
 from app.eligibility.engine import regime_in_force
 from app.eligibility.structures import StructureType as T
 from app.extensions import db
 from app.formatting import utcnow
-
-APPLICANT = "Le demandeur"
 
 # token, status, days ago, type, name, siret, rna, address, postal code, commune, département, contact, posts
 DEMO = [
@@ -181,8 +183,6 @@ POSTS = [
 
 
 def _demo_pdf(title: str) -> bytes:
-    from app.applications.pdf import BasePDF
-
     pdf = BasePDF(title, "Document de démonstration, sans valeur.")
     pdf.title_block()
     pdf.paragraph("Ce fichier a été généré pour les données de démonstration de TIG Partenaires.")
@@ -193,13 +193,10 @@ class _Bytes:
     """The little of a werkzeug FileStorage that ``store_upload`` reads."""
 
     def __init__(self, filename: str, data: bytes) -> None:
-        import io
-
         self.filename = filename
         self.stream = io.BytesIO(data)
 
 
-@loader
 def load_demo_applications() -> list[str]:
     if db.session.scalar(sa.select(Application.id).where(Application.access_token == "demo-deposee")):
         return []
@@ -273,7 +270,7 @@ def load_demo_applications() -> list[str]:
         db.session.add(
             ApplicationEvent(
                 application=application,
-                kind="draft_created",
+                kind=EventKind.DRAFT_CREATED,
                 actor_label=APPLICANT,
                 detail="Brouillon de candidature créé",
                 created_at=created,
@@ -295,7 +292,7 @@ def load_demo_applications() -> list[str]:
         db.session.add(
             ApplicationEvent(
                 application=application,
-                kind="submitted",
+                kind=EventKind.SUBMITTED,
                 actor_label=APPLICANT,
                 detail="Candidature déposée",
                 from_status=S.DRAFT,
@@ -310,7 +307,7 @@ def load_demo_applications() -> list[str]:
             db.session.add(
                 ApplicationEvent(
                     application=application,
-                    kind="status_changed",
+                    kind=EventKind.STATUS_CHANGED,
                     actor_label=referent.name if referent else "Référent TIG",
                     actor_referent_id=referent.id if referent else None,
                     detail="Candidature prise en charge",
@@ -328,11 +325,11 @@ def load_demo_applications() -> list[str]:
                     S.REFUSED: "Les postes proposés ne peuvent pas être encadrés par un tuteur présent sur place.",
                 }[status]
                 kind = (
-                    "complements_requested"
+                    EventKind.COMPLEMENTS_REQUESTED
                     if status is S.WAITING_APPLICANT
-                    else "decision"
+                    else EventKind.DECISION
                     if status in (S.APPROVED, S.REFUSED)
-                    else "status_changed"
+                    else EventKind.STATUS_CHANGED
                 )
                 db.session.add(
                     ApplicationEvent(
@@ -367,8 +364,6 @@ def load_demo_applications() -> list[str]:
                 stored: StoredFile = store_upload(
                     _Bytes(label, _demo_pdf(label)), folder, current_app.config["UPLOAD_MAX_BYTES"]
                 )
-                from app.applications.models import ApplicationDocument
-
                 db.session.add(
                     ApplicationDocument(
                         application=application,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.auth import services
-from app.demo import loader
 
 # (email, name, départements, admin, password, label)
 DEMO_ACCOUNTS = [
@@ -20,7 +19,6 @@ DEMO_ACCOUNTS = [
 ]
 
 
-@loader
 def load_demo_accounts() -> list[str]:
     lines = []
     for email, name, departements, is_admin, password, label in DEMO_ACCOUNTS:

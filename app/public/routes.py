@@ -10,6 +10,7 @@ from app.public import bp
 from app.public.forms import ReferentSearchForm
 from app.public.france_map import build_tile_map
 from app.public.pages import SITE_SECTIONS
+from app.webinars.services import upcoming_webinars
 
 # Key figures shown on the home page (sources: ministère de la Justice, see domain notes).
 KEY_FIGURES = {
@@ -23,8 +24,6 @@ KEY_FIGURES = {
 
 @bp.get("/")
 def index():
-    from app.webinars.services import upcoming_webinars
-
     return render_template("public/index.html", webinars=upcoming_webinars(limit=3), figures=KEY_FIGURES)
 
 

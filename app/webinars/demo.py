@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from app.demo import loader
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import paris_to_utc, to_paris, utcnow
@@ -89,7 +88,6 @@ def _webinar(departements=(), **values) -> Webinar:
     return webinar
 
 
-@loader
 def load_demo_webinars() -> list[str]:
     if db.session.scalar(sa.select(sa.func.count(Webinar.id))):
         return ["Webinaires : déjà présents, rien d'ajouté."]
