@@ -42,6 +42,7 @@ from app.applications.validators import format_phone
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
 from app.backoffice.access import current_referent, get_in_scope_or_404, in_scope, scope_filter
+from app.backoffice.actions import perform
 from app.backoffice.application_forms import (
     ActionForm,
     ComplementsForm,
@@ -254,10 +255,12 @@ def application_detail(application_id: int):
     return _render_detail(_load_detail(application_id))
 
 
+def _detail_url(application: Application, anchor: str = "") -> str:
+    return url_for("backoffice.application_detail", application_id=application.id) + (f"#{anchor}" if anchor else "")
+
+
 def _back(application: Application, anchor: str = ""):
-    return redirect(
-        url_for("backoffice.application_detail", application_id=application.id) + (f"#{anchor}" if anchor else "")
-    )
+    return redirect(_detail_url(application, anchor))
 
 
 @bp.post("/candidatures/<int:application_id>/prendre-en-charge")
@@ -266,15 +269,11 @@ def application_take(application_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        review.take(application, current_referent())
-    except (review.ReviewError, TransitionNotAllowed) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(application)
-    db.session.commit()
-    flash("Vous suivez désormais cette candidature.", "success")
-    return _back(application)
+    return perform(
+        lambda: review.take(application, current_referent()),
+        success="Vous suivez désormais cette candidature.",
+        then=_detail_url(application),
+    )
 
 
 @bp.route("/candidatures/<int:application_id>/actions/<action>", methods=["GET", "POST"])
@@ -301,20 +300,13 @@ def application_action(application_id: int, action: str):
             "backoffice/applications/action.html", application=application, transition=transition, form=form
         )
     reason = form.reason.data if transition.reason_required else ""
-    try:
-        review.apply_action(application, action, current_referent(), reason)
-    except (review.ReviewError, TransitionNotAllowed) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(application)
-    db.session.commit()
-    flash(
-        ACTION_FLASHES.get(action, "La candidature est désormais « {status} ».").format(
+    return perform(
+        lambda: review.apply_action(application, action, current_referent(), reason),
+        success=lambda _transition: ACTION_FLASHES.get(action, "La candidature est désormais « {status} ».").format(
             status=application.status.label
         ),
-        "success",
+        then=_detail_url(application),
     )
-    return _back(application)
 
 
 @bp.route("/candidatures/<int:application_id>/complements", methods=["GET", "POST"])
@@ -328,18 +320,12 @@ def application_complements(application_id: int):
         return _back(application)
     form = _complements_form(application, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            review.request_complements(application, current_referent(), form.items(), form.body.data or "")
-        except (review.ReviewError, TransitionNotAllowed) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return _back(application)
-        db.session.commit()
-        flash(
-            "La demande de compléments est envoyée au demandeur : la candidature est en attente de sa réponse.",
-            "success",
+        return perform(
+            lambda: review.request_complements(application, current_referent(), form.items(), form.body.data or ""),
+            success="La demande de compléments est envoyée au demandeur : la candidature est en attente de sa réponse.",
+            then=_detail_url(application, "messages"),
+            then_if_refused=_detail_url(application),
         )
-        return _back(application, "messages")
     return render_template("backoffice/applications/complements.html", application=application, form=form)
 
 

@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from app.applications.exports import to_csv
 from app.backoffice import bp
 from app.backoffice.access import current_referent, get_in_scope_or_404
+from app.backoffice.actions import Confirmation, perform
 from app.database import page_number
 from app.extensions import db
 from app.formatting import paris_to_utc, short_datetime_fr, to_paris, utcnow
@@ -213,70 +214,59 @@ def webinar_detail(webinar_id: int):
 def webinar_promote(webinar_id: int, registration_id: int):
     webinar = _webinar_or_404(webinar_id)
     registration = _registration_of(webinar, registration_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            services.promote_registration(registration.id)
-        except services.WebinarError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(
-                f"{registration.full_name} a une place : la confirmation et l'invitation lui sont envoyées.", "success"
-            )
-    return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id, statut="waiting"))
+    then = url_for("backoffice.webinar_detail", webinar_id=webinar.id, statut="waiting")
+    if not ConfirmForm().validate_on_submit():
+        return redirect(then)
+    return perform(
+        lambda: services.promote_registration(registration.id),
+        success=f"{registration.full_name} a une place : la confirmation et l'invitation lui sont envoyées.",
+        then=then,
+    )
 
 
 @bp.post("/webinaires/<int:webinar_id>/promouvoir-suivants")
 def webinar_promote_next(webinar_id: int):
     webinar = _webinar_or_404(webinar_id)
-    if ConfirmForm().validate_on_submit():
-        promoted = services.promote_next(webinar.id)
-        db.session.commit()
-        if promoted:
-            flash(
-                f"{len(promoted)} personne{'s' if len(promoted) > 1 else ''} de la liste d'attente "
-                f"{'ont' if len(promoted) > 1 else 'a'} reçu une place.",
-                "success",
-            )
-        else:
-            flash("Aucune place libre ou personne en attente : rien n'a changé.", "info")
-    return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id))
+    then = url_for("backoffice.webinar_detail", webinar_id=webinar.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(then)
+
+    def confirmation(promoted: list) -> Confirmation:
+        if not promoted:
+            return "Aucune place libre ou personne en attente : rien n'a changé.", "info"
+        many = len(promoted) > 1
+        return f"{len(promoted)} personne{'s' if many else ''} de la liste d'attente {'ont' if many else 'a'} reçu une place."
+
+    return perform(lambda: services.promote_next(webinar.id), success=confirmation, then=then)
 
 
 @bp.post("/webinaires/<int:webinar_id>/inscriptions/<int:registration_id>/renvoyer-invitation")
 def webinar_resend_invite(webinar_id: int, registration_id: int):
     webinar = _webinar_or_404(webinar_id)
     registration = _registration_of(webinar, registration_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.resend_invite(registration.id)
-        except services.WebinarError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"L'invitation est renvoyée à {registration.email}.", "success")
-    return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id))
+    then = url_for("backoffice.webinar_detail", webinar_id=webinar.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(then)
+    return perform(
+        lambda: services.resend_invite(registration.id),
+        success=f"L'invitation est renvoyée à {registration.email}.",
+        then=then,
+    )
 
 
 @bp.post("/webinaires/<int:webinar_id>/envoyer-lien")
 def webinar_send_join_link(webinar_id: int):
     webinar = _webinar_or_404(webinar_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            sent = services.send_join_links_now(webinar.id)
-        except services.WebinarError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            if sent:
-                flash(f"Le lien de connexion est envoyé à {sent} personne{'s' if sent > 1 else ''}.", "success")
-            else:
-                flash("Toutes les personnes confirmées ont déjà reçu le lien de connexion.", "info")
-    return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id))
+    then = url_for("backoffice.webinar_detail", webinar_id=webinar.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(then)
+
+    def confirmation(sent: int) -> Confirmation:
+        if not sent:
+            return "Toutes les personnes confirmées ont déjà reçu le lien de connexion.", "info"
+        return f"Le lien de connexion est envoyé à {sent} personne{'s' if sent > 1 else ''}."
+
+    return perform(lambda: services.send_join_links_now(webinar.id), success=confirmation, then=then)
 
 
 @bp.route("/webinaires/<int:webinar_id>/annuler", methods=["GET", "POST"])
@@ -287,14 +277,14 @@ def webinar_cancel(webinar_id: int):
         return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id))
     form = CancelWebinarForm()
     if form.validate_on_submit():
-        notified = services.cancel_webinar(webinar.id, reason=form.reason.data or "")
-        db.session.commit()
-        flash(
-            f"Le webinaire est annulé. {notified} personne{'s' if notified > 1 else ''} "
-            f"{'sont prévenues' if notified > 1 else 'est prévenue'} par courriel.",
-            "success",
+        return perform(
+            lambda: services.cancel_webinar(webinar.id, reason=form.reason.data or ""),
+            success=lambda notified: (
+                f"Le webinaire est annulé. {notified} personne{'s' if notified > 1 else ''} "
+                f"{'sont prévenues' if notified > 1 else 'est prévenue'} par courriel."
+            ),
+            then=url_for("backoffice.webinar_detail", webinar_id=webinar.id),
         )
-        return redirect(url_for("backoffice.webinar_detail", webinar_id=webinar.id))
     active = services.count_status(webinar.id, RegistrationStatus.CONFIRMED) + services.count_status(
         webinar.id, RegistrationStatus.WAITING
     )
