@@ -13,7 +13,7 @@ from app import territories
 from app.extensions import db
 from app.formatting import date_fr, datetime_fr, number_fr, short_datetime_fr, time_range_fr
 from app.public.france_map import build_tile_map
-from app.public.pages import all_pages
+from app.public.pages import SITE_SECTIONS
 from app.static_assets import ONE_YEAR, dsfr_version
 from tests.queries import recorded_statements
 
@@ -239,7 +239,7 @@ def test_sitemap_lists_every_public_page(app, client):
     with app.test_request_context():
         from flask import url_for
 
-        for page in all_pages():
+        for page in (page for section in SITE_SECTIONS for page in section.pages):
             assert f'<a href="{url_for(page.endpoint)}">' in html
     for url in PUBLIC_URLS:
         assert f'<a href="{url}">' in html

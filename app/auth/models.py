@@ -34,10 +34,6 @@ class Referent(db.Model):
     def departement_codes(self) -> list[str]:
         return sorted(d.departement_code for d in self.departements)
 
-    def covers(self, departement_code: str | None) -> bool:
-        """Whether this account may see work of that département (admins see everything)."""
-        return self.is_admin or departement_code in self.departement_codes
-
     def __repr__(self) -> str:  # pragma: no cover
         return f"<Referent {self.email}>"
 

@@ -19,7 +19,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -346,7 +346,3 @@ def _close_quietly(smtp: smtplib.SMTP | None) -> None:
     if smtp is not None:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.quit()
-
-
-def format_address(name: str, email: str) -> str:
-    return formataddr((name, email))

@@ -76,7 +76,3 @@ SITE_SECTIONS: tuple[PageSection, ...] = (
         ),
     ),
 )
-
-
-def all_pages() -> list[PublicPage]:
-    return [page for section in SITE_SECTIONS for page in section.pages]

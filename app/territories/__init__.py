@@ -141,7 +141,3 @@ def departements_for_postal_code(postal_code: str) -> set[str]:
         return {"2A", "2B"}
     prefix = code[:2]
     return {prefix} if is_valid_code(prefix) else set()
-
-
-def postal_code_matches(postal_code: str, departement_code: str) -> bool:
-    return normalize_code(departement_code) in departements_for_postal_code(postal_code)

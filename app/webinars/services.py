@@ -191,16 +191,6 @@ def seat_counts(webinar_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {key: (value[0], value[1]) for key, value in counts.items()}
 
 
-def active_registration(webinar_id: int, email: str) -> Registration | None:
-    return db.session.scalar(
-        sa.select(Registration).where(
-            Registration.webinar_id == webinar_id,
-            Registration.email_normalized == normalize_email(email),
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    )
-
-
 def waiting_list(webinar_id: int) -> list[Registration]:
     return list(
         db.session.scalars(
