@@ -7,7 +7,7 @@ from app import create_app
 app = create_app()
 
 # What start-up built (modules, mappers, configuration) lives as long as the worker: frozen out of the
-# cyclic garbage collector, whose full passes then stop a worker for a few milliseconds instead of
-# ~80 ms, during which every registration waiting for the seat lock waited too (issue 6 §6 b).
+# cyclic garbage collector, whose full passes would otherwise walk it all again and again, pausing the
+# worker (and every registration waiting for the seat lock) far longer than the work they do.
 gc.collect()
 gc.freeze()

@@ -47,8 +47,8 @@ def configure_engine(app: Flask) -> None:
 def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
     """Check a pooled connection before use only when it has been idle for ``idle_seconds``.
 
-    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip per request (13 % of the
-    time of a registration under load, issue 6 §6 b). A connection that served a request a moment ago
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip per request, a sizeable
+    share of a short request such as a registration. A connection that served a request a moment ago
     is alive; one that sat in the pool (server restarted, idle timeout, network cut) is checked, and
     replaced when dead (DisconnectionError: the pool opens a new one). A server restart in the middle
     of traffic still fails the requests already using it (the French 503 page), after which SQLAlchemy
@@ -78,10 +78,10 @@ WRITE_LOCK_POLL_SECONDS = (0.0005, 0.004)  # first and longest wait between two 
 def _begin_immediate(dbapi_connection) -> None:
     """``BEGIN IMMEDIATE``, waiting for the write lock by retrying every few milliseconds.
 
-    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 then 100 ms between
-    attempts: twenty concurrent registrations (each holding the lock ~3 ms) then wait hundreds of
-    milliseconds for a lock that is free most of the time. Polling at most every 4 ms keeps the wait
-    close to the real queue (issue 6 §6 b); other statements keep the 30 s busy timeout."""
+    SQLite's own busy handler sleeps longer and longer between attempts (up to 100 ms): concurrent
+    registrations, each holding the lock briefly, would then wait far longer than the lock is held.
+    Polling at short intervals (``WRITE_LOCK_POLL_SECONDS``) keeps the wait close to the real queue;
+    other statements keep the busy timeout set on connection."""
     dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
         deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_SECONDS
@@ -132,7 +132,7 @@ def lock_for_update(model, id, *, not_loaded: tuple[str, ...] = ()):
 
 @lru_cache(maxsize=32)
 def _locking_select(model, not_loaded: tuple[str, ...]) -> sa.Select:
-    # Built once per model: Session.get() builds its statement at every call (~0.15 ms, with the lock held).
+    # Built once per model: Session.get() builds its statement at every call, here with the lock held.
     primary_key = sa.inspect(model).primary_key[0]
     return (
         sa.select(model)
@@ -148,7 +148,7 @@ def insert_together(new_object, *others):
     ``new_object`` as stored (persistent, with its id and defaults).
 
     On PostgreSQL a single statement inserts them all (``others`` in data-modifying CTEs): one round
-    trip instead of one per row, for a service holding a lock meanwhile (issue 6 §6 b). The object
+    trip instead of one per row, for a service holding a lock meanwhile. The object
     returned is then a new instance loaded from ``RETURNING``: use it, not the one passed. On SQLite
     (no round trip to save) the objects are added and flushed as usual."""
     if is_sqlite():
@@ -206,7 +206,7 @@ def read_only_request() -> None:
     """Call first in a view that only reads. On PostgreSQL its statements then run outside a transaction
     (autocommit; each statement still sees one consistent state): psycopg sends no BEGIN before the
     first one and the pool no ROLLBACK after the last, two round trips saved on a page such as a
-    registration's, shown after every registration (issue 6 §6 b). No-op on SQLite, and when the
+    registration's, shown after every registration. No-op on SQLite, and when the
     session already holds a transaction (tests that share one across requests)."""
     session = db.session()
     if not is_sqlite() and not session.in_transaction():

@@ -1,7 +1,7 @@
 """A small in-process cache of public pages for anonymous visitors.
 
-Rendering a DSFR page costs 5 to 12 ms of CPU (Jinja, 100 départements on the ESS map, webinar
-lists); a burst after a newsletter asks for the same few pages thousands of times. Each worker keeps
+Rendering a DSFR page is the bulk of a public request's CPU (Jinja, 100 départements on the ESS map,
+webinar lists); a burst after a newsletter asks for the same few pages thousands of times. Each worker keeps
 the HTML of the pages listed in ``PAGE_CACHE_ENDPOINTS`` ({endpoint: seconds}) for that many seconds.
 
 Only what is the same for everybody is cached, so a page is served from the cache only if:

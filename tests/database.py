@@ -11,8 +11,8 @@ Chosen by the environment:
   (root) works too.
 
 On PostgreSQL the tables are created once per session, and each test starts from empty tables
-(DELETE in reverse dependency order and sequences reset: a few ms, against ~70 ms for
-TRUNCATE and ~90 ms for drop/create_all, measured with 14 tables).
+(DELETE in reverse dependency order and sequences reset: much faster than TRUNCATE or
+drop/create_all on tables this small).
 When PostgreSQL is asked for and cannot be had, the session **fails** (never a skip): with
 ``CI=true`` and otherwise alike, since asking for it and silently testing SQLite would lie.
 """

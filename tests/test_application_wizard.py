@@ -354,7 +354,7 @@ def test_posts_saved(client):
 
 
 def test_tutor_birth_date_and_place_are_kept_and_shown(client):
-    """Asked for the inscription of the post (domain §3); optional, checked when given."""
+    """Asked for the inscription of the post; optional, checked when given."""
     token = start(client)
     post_step(client, token, 1, STRUCTURE)
     post_step(client, token, 2, CONTACT)

@@ -1,5 +1,5 @@
 """Pooled PostgreSQL connections are checked before use only after a pause (app/database.py): no
-round trip more on a busy site (issue 6 §6 b), and a connection the server cut while it sat in the
+round trip more on a busy site, and a connection the server cut while it sat in the
 pool is replaced instead of failing the request. PostgreSQL pass of ``make test`` only (SQLite opens
 a file: there is no server to lose)."""
 

@@ -76,7 +76,7 @@ ESS_PRIVATE = {T.COOPERATIVE, T.MUTUELLE, T.FONDATION, T.ESS_COMPANY}
 
 
 def expected(regime: str, structure_type: T, departement: str, scenario: str) -> tuple[bool, str]:
-    """The answer the law gives (domain.md §2), written as plainly as possible."""
+    """The answer the law gives, written as plainly as possible."""
     if structure_type is T.PUBLIC_BODY:
         return True, "postes"
     if structure_type in (T.PUBLIC_SERVICE_PRIVATE, T.ASSOCIATION):

@@ -1,4 +1,4 @@
-"""Hostile input (issue 6 §4): every public and back-office form, and the query strings and links that
+"""Hostile input: every public and back-office form, and the query strings and links that
 reach the database, take random, invalid, huge, unicode and control-character values (NUL included)
 without a 5xx; a form sent back for correction still shows what was typed.
 

@@ -1,4 +1,4 @@
-"""What hostile values become on the way out (issue 6 §4): XSS payloads typed in every text field come
+"""What hostile values become on the way out: XSS payloads typed in every text field come
 out escaped in pages and in the HTML part of emails, and literal in PDFs; exports neutralise formula
 injection in every column; uploads with a lying name, too big, with a path or empty are refused with a
 French message next to the field, and nothing is kept (wizard, follow-up reply, back-office message).

@@ -1,4 +1,4 @@
-"""Invariants under load, through real HTTP requests to a multi-process gunicorn (issue 6 §2).
+"""Invariants under load, through real HTTP requests to a multi-process gunicorn.
 
 Each test starts gunicorn (4 workers × 4 threads) on a fresh database of the session's kind: a SQLite
 file by default, a new PostgreSQL database when the suite runs with TEST_DB=postgresql (or

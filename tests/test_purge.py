@@ -1,4 +1,4 @@
-"""Personal data retention (issue 6 §5): ``flask purge-personal-data`` anonymises old webinar
+"""Personal data retention: ``flask purge-personal-data`` anonymises old webinar
 registrations, deletes expired drafts and their files, erases old emails, and keeps submitted
 applications; the periods come from the configuration, are shown on /donnees-personnelles, and the
 worker runs the same jobs."""

@@ -1,4 +1,4 @@
-"""The référents' queue counts at most COUNT_CAP applications (issue 6 §6 c): « plus de 1 000 »,
+"""The référents' queue counts at most COUNT_CAP applications: « plus de 1 000 »,
 a pagination without a last page, and exact figures below the cap."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Registration holds the write lock only for the decision and the inserts (issue 6 §6 b): the mail
+"""Registration holds the write lock only for the decision and the inserts: the mail
 prepared before the lock is replaced when the seats changed meanwhile; SQLite's BEGIN IMMEDIATE
 waits for the lock by short polls and keeps the busy timeout for everything else."""
 

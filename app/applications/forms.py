@@ -357,7 +357,7 @@ class TutorForm(BaseForm):
             Length(max=200),
         ],
     )
-    # Asked for the inscription of the post on the départemental list (domain.md §3); optional here: the
+    # Asked for the inscription of the post on the départemental list (Code pénitentiaire); optional here: the
     # référent asks for them before the inscription if they are missing.
     birth_date = DateField(
         "Date de naissance du tuteur",

@@ -1,5 +1,5 @@
-"""Back-office home (``/espace-referent/``). The page body belongs to the dashboard feature (D2):
-it fills ``backoffice/dashboard.html`` and may add its context here."""
+"""Back-office home (``/espace-referent/``): applications by status, the stale ones, the fill rate of
+the coming webinars and the submissions of the last twelve months, within the référent's départements."""
 
 from flask import render_template
 

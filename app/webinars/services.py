@@ -1,7 +1,7 @@
 """Webinar operations: registration with a seat cap and a waiting list, cancellation and promotion,
 changes and cancellation of a webinar, invites and the join link.
 
-Rules (see conventions.md): explicit arguments, domain exceptions, ``flush()`` only — the caller
+Services take explicit arguments, raise domain exceptions and only ``flush()`` — the caller
 commits once. Every operation that reads the seat count and then writes takes the write lock first
 (``lock_for_update()``: BEGIN IMMEDIATE on SQLite; plus ``FOR UPDATE`` on the webinar row on
 PostgreSQL), then recounts. Mails are queued in the same transaction.
@@ -364,7 +364,7 @@ def _build_registration_state_query() -> sa.Select:
     return sa.select(confirmed.scalar_subquery(), waiting.scalar_subquery(), existing.scalar_subquery())
 
 
-# Built once: it runs for every registration, while the seat lock is held (issue 6 §6 b).
+# Built once: it runs for every registration, while the seat lock is held.
 _REGISTRATION_STATE = _build_registration_state_query()
 
 
@@ -418,7 +418,7 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
 
     Raises RegistrationClosed, AlreadyRegistered (with the existing registration) or WebinarFull.
 
-    The write lock is held only for the decision and the inserts (issue 6 §6 b): the mail the
+    The write lock is held only for the decision and the inserts (other registrations wait for it): the mail the
     registrant will most likely get is rendered before the lock — the outcome of the previous
     registration to this webinar in this process (seats are given until there are none left, then
     everyone waits), a confirmation by default. Under the lock the seats are recounted, the waiting-list
