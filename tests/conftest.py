@@ -38,17 +38,35 @@ def test_database():
 
 
 @pytest.fixture
-def app(tmp_path, test_database):
-    app = create_app(
-        TestingConfig,
-        SQLALCHEMY_DATABASE_URI=test_database.url_for_test(tmp_path),
-        UPLOAD_FOLDER=str(tmp_path / "uploads"),
-    )
-    with app.app_context():
+def make_app(tmp_path, test_database):
+    """Factory of apps on the session's database (SQLite, or PostgreSQL with TEST_DB=postgresql), with
+    settings on top of TestingConfig: ``make_app(RATELIMIT_ENABLED=True, ...)``. Each app's context stays
+    pushed, over empty tables, until the end of the test."""
+    contexts = []
+
+    def make(**overrides):
+        settings = dict(
+            SQLALCHEMY_DATABASE_URI=test_database.url_for_test(tmp_path),
+            UPLOAD_FOLDER=str(tmp_path / "uploads"),
+        )
+        settings.update(overrides)
+        app = create_app(TestingConfig, **settings)
+        context = app.app_context()
+        context.push()
+        contexts.append(context)
         test_database.prepare(_db)  # tests only (create_all / truncate); real databases use the migrations
-        yield app
+        return app
+
+    yield make
+    for context in reversed(contexts):
         _db.session.remove()
         _db.engine.dispose()
+        context.pop()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from app.applications.models import (
     MessageAuthor,
 )
 from app.extensions import db
-from app.mail.models import OutboxMessage
 from tests.factories import make_application, make_referent
+from tests.mails import queued_mails
 from tests.test_application_wizard import CONTACT, PDF, field_errors, title
 
 
@@ -84,7 +84,7 @@ def test_reply_queues_mail_to_referents_and_keeps_status(client):
     assert message.author is MessageAuthor.APPLICANT and message.body == "Voici nos précisions."
     assert application.status is ApplicationStatus.WAITING_APPLICANT  # the référent resumes the review himself
     assert application.events[-1].kind is EventKind.MESSAGE and application.events[-1].actor_label == "Le demandeur"
-    mails = db.session.scalars(sa.select(OutboxMessage).filter_by(category="application.reply_referent")).all()
+    mails = queued_mails(category="application.reply_referent")
     assert [m.to_address for m in mails] == ["ref33@justice.fr"]
     assert "Voici nos précisions." in mails[0].body_text
     assert "Votre message a été envoyé" in client.get(response.location).get_data(as_text=True)
@@ -240,24 +240,12 @@ def test_upload_filename_sanitised():
 
 
 @pytest.fixture
-def limited_client(tmp_path):
+def limited_client(make_app):
     """A client of an app whose RATELIMIT_APPLICATION_SUBMIT is 2 per minute (limits are off in tests)."""
-    from app import create_app
-    from config import TestingConfig
-
-    limited = create_app(
-        TestingConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
-        UPLOAD_FOLDER=str(tmp_path / "up"),
-        RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI="memory://",
-        RATELIMIT_APPLICATION_SUBMIT="2 per minute",
+    limited = make_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_APPLICATION_SUBMIT="2 per minute"
     )
-    with limited.app_context():
-        db.create_all()
-        yield limited.test_client()
-        db.session.remove()
-        db.engine.dispose()
+    return limited.test_client()
 
 
 def test_start_is_rate_limited(limited_client):

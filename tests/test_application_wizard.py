@@ -17,6 +17,7 @@ from app.extensions import db
 from app.formatting import utcnow
 from app.mail.models import OutboxMessage
 from tests.factories import make_referent
+from tests.mails import queued_mails
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = base64.b64decode(
@@ -155,7 +156,7 @@ def test_start_creates_draft_prefilled_and_mails_resume_link(client, app):
     assert draft.draft_expires_at - utcnow() > timedelta(days=app.config["DRAFT_RETENTION_DAYS"] - 1)
     assert [e.kind for e in draft.events] == [EventKind.DRAFT_CREATED]
     assert draft.events[0].actor_label == "Le demandeur"
-    mail = db.session.scalar(sa.select(OutboxMessage).filter_by(category="application.draft_created"))
+    mail = queued_mails(category="application.draft_created")[0]
     assert mail.to_address == "jeanne.martin@exemple.fr"
     link = f"{app.config['SITE_URL']}/candidature/reprendre/{token}"
     assert link in mail.body_text and link in mail.body_html
@@ -577,7 +578,7 @@ def test_submit_numbers_mails_and_is_idempotent(client, app):
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 1
     assert [e.kind for e in submitted.events].count(EventKind.SUBMITTED) == 1
 
-    confirmations = db.session.scalars(sa.select(OutboxMessage).filter_by(category="application.submitted")).all()
+    confirmations = queued_mails(category="application.submitted")
     assert len(confirmations) == 1
     mail = confirmations[0]
     assert mail.to_address == "jeanne.martin@exemple.fr" and submitted.reference in mail.subject
@@ -587,7 +588,7 @@ def test_submit_numbers_mails_and_is_idempotent(client, app):
     assert attachment["content_type"] == "application/pdf"
     assert base64.b64decode(attachment["data"]).startswith(b"%PDF")
 
-    to_referents = db.session.scalars(sa.select(OutboxMessage).filter_by(category="application.new_referent")).all()
+    to_referents = queued_mails(category="application.new_referent")
     assert [m.to_address for m in to_referents] == [referent.email]
     assert f"/espace-referent/candidatures/{submitted.id}" in to_referents[0].body_text
 
@@ -600,7 +601,7 @@ def test_submit_without_referent_account_uses_departement_address(client):
     token = start(client)
     complete_association(client, token)
     client.post(step_url(token, 6), data={"accept": "y"})
-    mail = db.session.scalar(sa.select(OutboxMessage).filter_by(category="application.new_referent"))
+    mail = queued_mails(category="application.new_referent")[0]
     assert mail.to_address == "referent.tig.33@justice.fr"
 
 
@@ -661,7 +662,7 @@ def test_draft_reminder_job_once(client, app):
     db.session.commit()
     assert send_draft_reminders() == 1
     assert send_draft_reminders() == 0
-    mails = db.session.scalars(sa.select(OutboxMessage).filter_by(category="application.draft_reminder")).all()
+    mails = queued_mails(category="application.draft_reminder")
     assert len(mails) == 1 and f"/candidature/reprendre/{token}" in mails[0].body_text
     assert application(token).draft_reminder_sent_at is not None
     # Far from expiry: no reminder.

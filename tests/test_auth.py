@@ -18,8 +18,8 @@ from app.auth.models import LoginAttempt, Referent
 from app.auth.passwords import password_problems, verify_password
 from app.auth.routes import safe_next
 from app.formatting import utcnow
-from app.mail.models import OutboxMessage
 from tests.factories import DEFAULT_PASSWORD, make_referent
+from tests.mails import queued_mails
 from tests.queries import count_queries
 
 LOGIN = "/espace-referent/connexion"
@@ -29,13 +29,6 @@ NEW_PASSWORD = "une phrase de passe bien longue"
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-def outbox(db, to=None):
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
-    if to:
-        query = query.where(OutboxMessage.to_address == to)
-    return list(db.session.scalars(query))
 
 
 def link_in(message, path_part):
@@ -304,7 +297,7 @@ def test_reset_flow(client, db):
         "/espace-referent/mot-de-passe-oublie", data={"email": "a@justice.fr"}, follow_redirects=True
     )
     assert "Si un compte actif correspond à cette adresse" in text(response)
-    [mail] = outbox(db, "a@justice.fr")
+    [mail] = queued_mails("a@justice.fr")
     assert mail.body_html and "Choisir un nouveau mot de passe" in mail.body_html
     url = link_in(mail, "/espace-referent/nouveau-mot-de-passe/")
     page = client.get(url)
@@ -316,7 +309,7 @@ def test_reset_flow(client, db):
     done = client.post(url, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert done.status_code == 302 and done.headers["Location"] == LOGIN
     assert client.post(LOGIN, data={"email": "a@justice.fr", "password": NEW_PASSWORD}).status_code == 302
-    notice = outbox(db, "a@justice.fr")[-1]
+    notice = queued_mails("a@justice.fr")[-1]
     assert (
         "votre mot de passe a été changé" in notice.body_text
         and "/espace-referent/mot-de-passe-oublie" in notice.body_text
@@ -336,7 +329,7 @@ def test_reset_always_the_same_answer(client, db):
         assert response.status_code == 302
         answers.add(response.headers["Location"])
     assert answers == {LOGIN}
-    assert outbox(db) == []
+    assert queued_mails() == []
 
 
 def test_reset_invalid_email_is_a_french_error(client):
@@ -503,7 +496,7 @@ def test_change_password(client, auth, db):
     )
     assert ok.status_code == 302
     assert client.get(DASHBOARD).status_code == 200  # this session goes on
-    [notice] = outbox(db, "a@justice.fr")
+    [notice] = queued_mails("a@justice.fr")
     assert "votre mot de passe a été modifié" in notice.body_text and notice.body_html
     db.session.expire_all()
     assert verify_password(db.session.get(Referent, referent.id).password_hash, NEW_PASSWORD)
@@ -541,7 +534,7 @@ def test_admin_invites_a_referent(client, auth, db):
     assert response.status_code == 302 and response.headers["Location"] == "/espace-referent/comptes"
     referent = db.session.scalar(sa.select(Referent).filter_by(email="nouveau.referent@justice.fr"))
     assert referent.departement_codes == ["24", "33"] and referent.password_hash is None
-    [mail] = outbox(db, "nouveau.referent@justice.fr")
+    [mail] = queued_mails("nouveau.referent@justice.fr")
     assert "Admin National vous a ouvert un compte" in mail.body_text
     # The départements by name, not "Départements : 24, 33."
     assert "Départements : 24 – Dordogne, 33 – Gironde." in mail.body_text
@@ -599,7 +592,7 @@ def test_admin_resets_a_lost_totp(client, auth, db):
     client.post(f"/espace-referent/comptes/{referent.id}/double-authentification")
     db.session.expire_all()
     assert db.session.get(Referent, referent.id).totp_secret is None
-    [notice] = outbox(db, referent.email)
+    [notice] = queued_mails(referent.email)
     assert f"la double authentification a été désactivée par {admin.name}" in notice.body_text
 
 

@@ -27,9 +27,9 @@ from app.applications.models import (
 from app.applications.queue import QueueFilters, page_window, tab_counts
 from app.applications.workflow import TransitionNotAllowed
 from app.eligibility.structures import StructureType
-from app.mail.models import OutboxMessage
 from tests import queries
 from tests.factories import make_application, make_referent
+from tests.mails import queued_mails
 from tests.pdf_text import pdf_text
 
 BASE = "/espace-referent/candidatures"
@@ -42,12 +42,6 @@ def people(db):
     bruno = make_referent(email="bruno@justice.fr", name="Bruno Nord", departements=("59",))
     admin = make_referent(email="adele@justice.fr", name="Adèle Nationale", departements=(), is_admin=True)
     return alice, bruno, admin
-
-
-def mails(db, application):
-    return db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.application_id == application.id).order_by(OutboxMessage.id)
-    ).all()
 
 
 def events(db, application, kind=None):
@@ -73,7 +67,7 @@ def test_take_assigns_moves_to_review_traces_and_mails(db, people):
     assert application.assigned_referent_id == alice.id
     [event] = events(db, application, "status_changed")
     assert (event.from_status, event.to_status, event.actor_label) == (S.SUBMITTED, S.IN_REVIEW, "Alice Gironde")
-    [mail] = mails(db, application)
+    [mail] = queued_mails(application_id=application.id)
     assert mail.to_address == application.contact_email
     assert f"/suivi/{application.access_token}" in mail.body_text
     assert f"/suivi/{application.access_token}" in mail.body_html
@@ -104,7 +98,7 @@ def test_decision_needs_a_reason_and_approval_mails_the_attestation(db, people):
     assert application.decided_by_id == alice.id and application.decided_at is not None
     [event] = events(db, application, "decision")
     assert event.detail == "Avis favorables du parquet, du JAP et du préfet."
-    [mail] = mails(db, application)
+    [mail] = queued_mails(application_id=application.id)
     assert "habilitée" in mail.subject
     assert "Avis favorables du parquet" in mail.body_text
     [attachment] = mail.attachments
@@ -128,7 +122,7 @@ def test_refusal_and_reopening_are_traced_with_their_reasons(db, people):
         S.IN_REVIEW,
         "Nouveau tuteur désigné.",
     )
-    assert len(mails(db, application)) == 2
+    assert len(queued_mails(application_id=application.id)) == 2
 
 
 def test_forbidden_action_raises_and_changes_nothing(db, people):
@@ -148,7 +142,7 @@ def test_request_complements_lists_items_waits_for_applicant_and_mails(db, peopl
     assert application.status is S.WAITING_APPLICANT
     assert message.requested_items == ["Statuts à jour", "Horaires du poste"]
     assert events(db, application, "complements_requested")[0].to_status is S.WAITING_APPLICANT
-    [mail] = mails(db, application)
+    [mail] = queued_mails(application_id=application.id)
     assert "Statuts à jour" in mail.body_text and "Horaires du poste" in mail.body_html
     assert f"/suivi/{application.access_token}" in mail.body_text
     # A second request while waiting keeps the status and adds a message.
@@ -164,10 +158,10 @@ def test_message_and_note(db, people):
         review.send_message(application, alice, "  ")
     message = review.send_message(application, alice, "Bonjour, pouvez-vous préciser les horaires ?")
     review.notify_message(application, message, alice)
-    [mail] = mails(db, application)
+    [mail] = queued_mails(application_id=application.id)
     assert "pouvez-vous préciser" in mail.body_text and f"/suivi/{application.access_token}" in mail.body_text
     review.add_note(application, alice, "Appeler la présidente lundi.")
-    assert len(mails(db, application)) == 1  # notes are private: no mail
+    assert len(queued_mails(application_id=application.id)) == 1  # notes are private: no mail
 
 
 # --- queue (service) --------------------------------------------------------------------------------
@@ -481,7 +475,7 @@ def test_full_review_by_routes(client, db, auth, people):
     ).one()
     assert document.source is DocumentSource.REFERENT and document.kind == "piece_jointe"
     assert document.original_filename == "fiche.png" and document.stored_name != "fiche.png"
-    assert "fiche.png" in mails(db, application)[-1].body_text
+    assert "fiche.png" in queued_mails(application_id=application.id)[-1].body_text
 
     # Empty message and refused file: 200 with errors, nothing saved.
     response = client.post(f"{url}/messages", data={"body": ""})
@@ -696,7 +690,7 @@ def test_attestation_only_for_habilitated_applications(db, people):
     public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
     review.apply_action(public, "approve", alice, "Postes inscrits.")
     assert "Attestation d'inscription des postes de TIG" in pdf_text(attestation_pdf(public))
-    [mail] = mails(db, public)
+    [mail] = queued_mails(application_id=public.id)
     assert "postes de votre structure sont inscrits" in mail.subject  # habilitated by right: posts only
     assert "Observations :" in mail.body_text and "Postes inscrits." in mail.body_text
 

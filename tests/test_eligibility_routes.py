@@ -363,6 +363,7 @@ FIELDS = [
 ]
 
 
+@pytest.mark.slow
 def test_any_query_gives_a_page_never_a_500(app):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st

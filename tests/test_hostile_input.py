@@ -27,6 +27,8 @@ from app.webinars.models import Registration
 from tests.factories import make_application, make_referent, make_registration_data, make_webinar
 from tests.test_application_wizard import CONTACT, ESS, POST, STRUCTURE, post_step, start
 
+pytestmark = pytest.mark.slow
+
 SCRIPT_PAYLOAD = "<script>alert(1)</script>"
 XSS = [
     SCRIPT_PAYLOAD,

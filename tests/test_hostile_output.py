@@ -22,9 +22,9 @@ from openpyxl import load_workbook
 from app.applications.exports import DANGEROUS_PREFIXES, neutralise
 from app.applications.models import Application, ApplicationDocument, ApplicationStatus
 from app.extensions import db
-from app.mail.models import OutboxMessage
 from app.webinars.models import Registration
 from tests.factories import make_application, make_referent, make_webinar
+from tests.mails import queued_mails
 from tests.pdf_text import pdf_text
 from tests.test_application_wizard import (
     ASSOCIATION_DOCS,
@@ -62,10 +62,6 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def mails_html(**filters) -> list[OutboxMessage]:
-    return db.session.scalars(sa.select(OutboxMessage).filter_by(**filters)).all()
-
-
 # --- XSS: webinars -----------------------------------------------------------------------------------
 
 
@@ -91,7 +87,7 @@ def test_xss_in_a_webinar_registration_is_escaped_in_pages_and_mails(app, client
 
     manage = client.get(response.location).get_data(as_text=True)
     assert_escaped(manage, values["first_name"], where="page de gestion")
-    [mail] = mails_html(category="webinar_confirmation")
+    [mail] = queued_mails(category="webinar_confirmation")
     assert_escaped(mail.body_html, values["first_name"], where="courriel HTML")
     assert SCRIPT in mail.body_text  # plain text: shown as typed, nothing to interpret
 
@@ -142,7 +138,7 @@ def test_xss_in_a_webinar_cancellation_reason_is_escaped_in_mails(app, client, a
     auth.login_as(make_referent(departements=("33",)))
     reason = xss("Raison")
     assert client.post(f"/espace-referent/webinaires/{webinar.id}/annuler", data={"reason": reason}).status_code == 302
-    [mail] = mails_html(category="webinar_cancelled")
+    [mail] = queued_mails(category="webinar_cancelled")
     assert_escaped(mail.body_html, reason, where="courriel d'annulation")
 
 
@@ -193,7 +189,7 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     followup = client.get(f"/suivi/{token}").get_data(as_text=True)
     assert_escaped(followup, values["structure_name"], where="page de suivi")
     for category in ("application.submitted", "application.new_referent"):
-        for mail in mails_html(category=category):
+        for mail in queued_mails(category=category):
             assert_escaped(mail.body_html, where=category)
             assert "Structure" in mail.body_html
 
@@ -202,7 +198,7 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     text = squash(pdf_text(summary))
     for name in ("structure_name", "contact_last_name", "poste0-title", "poste0-tasks", "poste0-tuteur0-last_name"):
         assert squash(values[name]) in text, name
-    [mail] = mails_html(category="application.submitted")
+    [mail] = queued_mails(category="application.submitted")
     attached = squash(pdf_text(base64.b64decode(mail.attachments[0]["data"])))
     assert squash(values["structure_name"]) in attached
 
@@ -218,7 +214,7 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     body = xss("Message du référent")
     assert client.post(f"{base}/messages", data={"body": body}).status_code == 302
     assert_escaped(client.get(f"/suivi/{token}").get_data(as_text=True), body, where="message sur la page de suivi")
-    for mail in mails_html(application_id=application.id):
+    for mail in queued_mails(application_id=application.id):
         assert_escaped(mail.body_html, where=mail.category)
 
     db.session.execute(
@@ -230,7 +226,7 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     reason = xss("Motif")
     response = client.post(f"{base}/actions/approve", data={"reason": reason})
     assert response.status_code == 302
-    decision_mails = mails_html(application_id=application.id)
+    decision_mails = queued_mails(application_id=application.id)
     assert any("Motif" in m.body_html for m in decision_mails)
     for mail in decision_mails:
         assert_escaped(mail.body_html, where=mail.category)
@@ -249,7 +245,7 @@ def test_xss_in_an_applicant_reply_is_escaped_for_the_referent(app, client, auth
     body = xss("Réponse du demandeur")
     response = client.post(f"/suivi/{application.access_token}/message", data={"body": body})
     assert response.status_code == 302
-    for mail in mails_html(application_id=application.id):
+    for mail in queued_mails(application_id=application.id):
         assert_escaped(mail.body_html, where=mail.category)
     auth.login_as(referent)
     page = client.get(f"/espace-referent/candidatures/{application.id}").get_data(as_text=True)

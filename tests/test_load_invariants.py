@@ -29,16 +29,18 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from app.applications.models import Application, ApplicationEvent, ApplicationStatus
+from app.applications.models import Application, ApplicationEvent, ApplicationStatus, EventKind
 from app.extensions import db
 from app.formatting import utcnow
-from app.mail.models import OutboxMessage
 from app.webinars import services
 from app.webinars.models import Registration, RegistrationStatus
 from config import TestingConfig
 from tests.factories import make_referent, make_registration_data, make_webinar, registration_form
+from tests.mails import queued_mails
 from tests.servers.gunicorn import GunicornServer, Request, assert_no_server_error, fire
 from tests.webinar_checks import assert_rush_outcome
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -64,10 +66,8 @@ def fresh(tmp_path, test_database):
 
 
 def mails_by_category(webinar_id: int | None = None) -> Counter:
-    query = sa.select(OutboxMessage.category, OutboxMessage.to_address)
-    if webinar_id is not None:
-        query = query.where(OutboxMessage.webinar_id == webinar_id)
-    return Counter(db.session.execute(query).all())
+    mails = queued_mails(webinar_id=webinar_id) if webinar_id is not None else queued_mails()
+    return Counter((mail.category, mail.to_address) for mail in mails)
 
 
 def flashes(app, response) -> list:
@@ -324,11 +324,11 @@ def test_double_clicked_application_submit_numbers_once(fresh, tmp_path):
     assert len({a.reference for a in applications}) == APPLICATIONS
     for application in applications:
         submitted_events = db.session.scalar(
-            sa.select(sa.func.count(ApplicationEvent.id)).filter_by(application_id=application.id, kind="submitted")
+            sa.select(sa.func.count(ApplicationEvent.id)).filter_by(
+                application_id=application.id, kind=EventKind.SUBMITTED
+            )
         )
         assert submitted_events == 1
-        categories = Counter(
-            db.session.scalars(sa.select(OutboxMessage.category).filter_by(application_id=application.id)).all()
-        )
+        categories = Counter(mail.category for mail in queued_mails(application_id=application.id))
         assert categories["application.submitted"] == 1
         assert categories["application.new_referent"] == 1  # no account in 33: the département's address

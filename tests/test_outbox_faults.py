@@ -100,7 +100,7 @@ def queue_many(db, count: int, prefix: str = "personne") -> list[int]:
 
 
 @pytest.fixture(autouse=True)
-def test_email_template(app, tmp_path):
+def tiny_mail_template(app, tmp_path):
     """A tiny email template for these tests only, through the real rendering path."""
     import jinja2
 

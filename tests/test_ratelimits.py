@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint
 
-from app import create_app
 from app.ratelimits import LIMITS, limit
-from config import Config, TestingConfig
+from config import Config
 
 # Decorated once at import, as real blueprints are: Flask-Limiter keys its route limits by view name.
 bp = Blueprint("essai_limites", __name__)
@@ -31,23 +30,28 @@ def essai_mot_de_passe():
     return "ok"
 
 
-def make_app(tmp_path, **overrides):
-    settings = dict(
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rl.sqlite3'}",
-        RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI="memory://",
-        RATELIMIT_LOGIN="3 per minute",
-        RATELIMIT_REGISTRATION="2 per minute",
-    )
-    settings.update(overrides)
-    app = create_app(TestingConfig, **settings)
-    app.register_blueprint(bp)
-    return app
+@pytest.fixture
+def make_limited_app(make_app):
+    """An app of the session's database with the limits on (they are off in tests) and the routes above."""
+
+    def make(**overrides):
+        settings = dict(
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="memory://",
+            RATELIMIT_LOGIN="3 per minute",
+            RATELIMIT_REGISTRATION="2 per minute",
+        )
+        settings.update(overrides)
+        app = make_app(**settings)
+        app.register_blueprint(bp)
+        return app
+
+    return make
 
 
 @pytest.fixture
-def limited_app(tmp_path):
-    return make_app(tmp_path)
+def limited_app(make_limited_app):
+    return make_limited_app()
 
 
 def test_every_named_limit_has_a_valid_default():
@@ -92,8 +96,8 @@ def test_limits_are_per_client_address_and_per_name(limited_app):
     assert client.post("/essai-inscription", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 200
 
 
-def test_behind_a_proxy_the_visitor_address_is_used(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_LOGIN="1 per minute", PROXY_FIX_X_FOR=1).test_client()
+def test_behind_a_proxy_the_visitor_address_is_used(make_limited_app):
+    client = make_limited_app(RATELIMIT_LOGIN="1 per minute", PROXY_FIX_X_FOR=1).test_client()
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     assert (
         client.post("/essai-connexion", environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.5"}).status_code
@@ -109,13 +113,6 @@ def test_behind_a_proxy_the_visitor_address_is_used(tmp_path):
     )
 
 
-def test_testing_config_disables_limits(app):
-    app.register_blueprint(bp)
-    client = app.test_client()
-    assert app.config["RATELIMIT_ENABLED"] is False
-    assert all(client.post("/essai-mot-de-passe").status_code == 200 for _ in range(20))
-
-
 def test_the_429_page_says_when_to_retry(limited_app):
     client = limited_app.test_client()
     for _ in range(3):
@@ -125,7 +122,7 @@ def test_the_429_page_says_when_to_retry(limited_app):
     assert 0 < int(response.headers["Retry-After"]) <= 60
 
 
-def test_redis_storage_down_falls_back_to_memory_without_failing_requests(tmp_path):
+def test_redis_storage_down_falls_back_to_memory_without_failing_requests(make_limited_app):
     """Several instances share counters in Redis (RATELIMIT_STORAGE_URI); if Redis is unreachable, the
     site keeps answering and limits still apply, per instance, in memory."""
     import socket
@@ -133,7 +130,7 @@ def test_redis_storage_down_falls_back_to_memory_without_failing_requests(tmp_pa
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
-    app = make_app(tmp_path, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port}/0", RATELIMIT_LOGIN="2 per minute")
+    app = make_limited_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port}/0", RATELIMIT_LOGIN="2 per minute")
     from app.extensions import limiter
 
     assert type(limiter.storage).__name__ == "RedisStorage"

@@ -16,6 +16,8 @@ from tests.factories import make_webinar, registration_form
 from tests.servers.gunicorn import GunicornServer, Request, assert_no_server_error, fire
 from tests.webinar_checks import assert_rush_outcome
 
+pytestmark = pytest.mark.slow
+
 CAPACITY = 10
 DISTINCT = 56
 DUPLICATES = 6  # the same addresses again, in other letter cases

@@ -6,14 +6,13 @@ import base64
 import email
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from icalendar import Calendar
 
 from app.formatting import paris_to_utc
-from app.mail.models import OutboxMessage
 from app.mail.outbox import build_mime
 from app.webinars import ical, services
 from tests.factories import make_registration_data, make_webinar
+from tests.mails import queued_mails
 
 NOW = datetime(2022, 1, 10, 9, 0)
 
@@ -105,7 +104,7 @@ def test_uid_stable_and_sequence_increasing_through_changes(db):
     db.session.commit()
     services.cancel_webinar(webinar.id)
     db.session.commit()
-    messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    messages = queued_mails()
     calendars = [parse(base64.b64decode(m.attachments[0]["data"])) for m in messages if m.attachments]
     assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "REQUEST", "CANCEL"]
     assert {str(the_event(c)["UID"]) for c in calendars} == {webinar.ics_uid}
@@ -137,7 +136,7 @@ def test_mime_has_calendar_alternative_with_method_and_attachment(app, db):
     db.session.commit()
     services.register(webinar.id, make_registration_data(email="a@example.org"))
     db.session.commit()
-    message = db.session.scalar(sa.select(OutboxMessage).filter_by(category="webinar_confirmation"))
+    message = queued_mails(category="webinar_confirmation")[0]
     mime = build_mime(message, app.config["MAIL_DEFAULT_SENDER"])
     parsed = email.message_from_bytes(mime.as_bytes())
     calendar_parts = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]

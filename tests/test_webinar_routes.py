@@ -15,6 +15,7 @@ from app.mail.models import OutboxMessage
 from app.webinars import services
 from app.webinars.models import Registration, RegistrationStatus, Webinar, WebinarStatus
 from tests.factories import make_referent, make_registration_data, make_webinar
+from tests.mails import queued_mails
 
 FORM = {
     "last_name": "Martin",
@@ -102,7 +103,7 @@ def test_register_confirmed_redirects_to_management_page(client, db):
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True).replace("&#39;", "'")
     assert "Votre inscription est confirmée" in html and "Télécharger l'invitation" in html
-    mail = db.session.scalar(sa.select(OutboxMessage).filter_by(category="webinar_confirmation"))
+    mail = queued_mails(category="webinar_confirmation")[0]
     assert mail.to_address == "alice@example.org"
     assert f"/inscription/{registration.token}" in mail.body_text
     assert "(heure de Paris)" in mail.body_text and "(heure de Paris)" in mail.body_html

@@ -9,19 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.formatting import utcnow
-from app.mail.models import OutboxMessage
 from app.webinars import services
 from app.webinars.models import Registration, RegistrationStatus, WebinarStatus
 from tests.factories import make_registration_data, make_webinar
-
-
-def mails(db, category=None, to=None):
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
-    if category:
-        query = query.where(OutboxMessage.category == category)
-    if to:
-        query = query.where(OutboxMessage.to_address == to)
-    return db.session.scalars(query).all()
+from tests.mails import queued_mails
 
 
 def register(db, webinar, email, **kwargs):
@@ -37,8 +28,8 @@ def test_first_n_confirmed_then_waiting_in_order(db):
     assert [r.status for r in regs] == [RegistrationStatus.CONFIRMED] * 2 + [RegistrationStatus.WAITING] * 3
     assert [r.waiting_position for r in regs[2:]] == [1, 2, 3]
     assert services.count_status(webinar.id, RegistrationStatus.CONFIRMED) == 2
-    assert len(mails(db, "webinar_confirmation")) == 2
-    waiting_mails = mails(db, "webinar_waiting")
+    assert len(queued_mails(category="webinar_confirmation")) == 2
+    waiting_mails = queued_mails(category="webinar_waiting")
     assert len(waiting_mails) == 3
     assert "position 3" in waiting_mails[-1].body_text
 
@@ -62,7 +53,7 @@ def test_duplicate_email_case_insensitive(db):
     assert caught.value.registration.id == first.id
     services.send_management_link(caught.value.registration)
     db.session.commit()
-    reminder = mails(db, "webinar_already_registered")
+    reminder = queued_mails(category="webinar_already_registered")
     assert len(reminder) == 1 and first.token in reminder[0].body_text
 
 
@@ -130,10 +121,10 @@ def test_cancellation_promotes_first_waiting_with_invite(db):
     db.session.refresh(second_waiting)
     assert first_waiting.status is RegistrationStatus.CONFIRMED and first_waiting.promoted_at
     assert second_waiting.waiting_position == 1
-    promo = mails(db, "webinar_promoted")
+    promo = queued_mails(category="webinar_promoted")
     assert len(promo) == 1 and promo[0].to_address == "w1@example.org"
     assert promo[0].attachments[0]["content_type"].startswith("text/calendar; method=REQUEST")
-    ack = mails(db, "webinar_registration_cancelled")
+    ack = queued_mails(category="webinar_registration_cancelled")
     assert ack[0].to_address == "seated@example.org"
     assert "method=CANCEL" in ack[0].attachments[0]["content_type"]
 
@@ -145,7 +136,7 @@ def test_waiting_person_leaving_promotes_nobody(db):
     waiting = register(db, webinar, "b@example.org")
     assert services.cancel_registration(waiting.id) == []
     db.session.commit()
-    ack = mails(db, "webinar_registration_cancelled")[0]
+    ack = queued_mails(category="webinar_registration_cancelled")[0]
     assert ack.attachments == []  # no calendar entry to remove
 
 
@@ -238,7 +229,7 @@ def test_reschedule_increments_sequence_and_mails_active_registrants(db):
     db.session.commit()
     assert changed
     assert webinar.ics_sequence == sequence + 1 and webinar.ics_uid == uid
-    updates = mails(db, "webinar_changed")
+    updates = queued_mails(category="webinar_changed")
     assert sorted(m.to_address for m in updates) == ["seated@example.org", "waiting@example.org"]
     by_address = {m.to_address: m for m in updates}
     assert by_address["seated@example.org"].attachments  # updated invite
@@ -248,7 +239,7 @@ def test_reschedule_increments_sequence_and_mails_active_registrants(db):
     assert not services.update_webinar(webinar.id, _data_from(webinar, title="Nouveau titre"))
     db.session.commit()
     assert webinar.ics_sequence == sequence + 2
-    assert len(mails(db, "webinar_changed")) == 2
+    assert len(queued_mails(category="webinar_changed")) == 2
     assert seated.status is RegistrationStatus.CONFIRMED
 
 
@@ -261,7 +252,7 @@ def test_cancel_webinar_notifies_everyone_with_cancel(db):
     assert services.cancel_webinar(webinar.id, reason="Intervenant indisponible") == 2
     db.session.commit()
     assert webinar.status is WebinarStatus.CANCELLED and webinar.ics_sequence == sequence + 1
-    cancelled = mails(db, "webinar_cancelled")
+    cancelled = queued_mails(category="webinar_cancelled")
     assert len(cancelled) == 2
     with_ics = [m for m in cancelled if m.attachments]
     assert len(with_ics) == 1 and "method=CANCEL" in with_ics[0].attachments[0]["content_type"]
@@ -285,7 +276,7 @@ def test_registration_after_join_link_time_gets_link_at_once(db):
     webinar = make_webinar(starts_in=timedelta(hours=5), deadline_before=timedelta(0))
     db.session.commit()
     registration = register(db, webinar, "late@example.org")
-    link = mails(db, "webinar_join_link")
+    link = queued_mails(category="webinar_join_link")
     assert len(link) == 1 and webinar.join_url in link[0].body_text
     assert link[0].dedupe_key == f"webinar-join-link:{registration.id}"
     assert registration.join_link_sent_at is not None
@@ -293,7 +284,7 @@ def test_registration_after_join_link_time_gets_link_at_once(db):
     assert services.send_join_link(registration) is False
     assert services.send_join_links_now(webinar.id) == 0
     db.session.commit()
-    assert len(mails(db, "webinar_join_link")) == 1
+    assert len(queued_mails(category="webinar_join_link")) == 1
 
 
 def test_join_link_only_in_join_link_mail(db):
@@ -301,7 +292,7 @@ def test_join_link_only_in_join_link_mail(db):
     db.session.commit()
     register(db, webinar, "a@example.org")
     register(db, webinar, "b@example.org")
-    for message in mails(db):
+    for message in queued_mails():
         assert webinar.join_url not in message.body_text + message.body_html
         for item in message.attachments:
             import base64
@@ -316,7 +307,7 @@ def test_promoted_after_join_link_time_gets_link(db):
     waiting = register(db, webinar, "b@example.org")
     services.cancel_registration(first.id)
     db.session.commit()
-    links = mails(db, "webinar_join_link")
+    links = queued_mails(category="webinar_join_link")
     assert [m.to_address for m in links] == ["a@example.org", "b@example.org"]
     assert db.session.get(Registration, waiting.id).join_link_sent_at is not None
 
@@ -327,14 +318,14 @@ def test_join_link_job_sends_once(app, db):
     webinar = make_webinar(starts_in=timedelta(days=5))
     db.session.commit()
     regs = [register(db, webinar, f"j{i}@example.org") for i in range(3)]
-    assert mails(db, "webinar_join_link") == []
+    assert queued_mails(category="webinar_join_link") == []
     assert send_due_join_links(now=utcnow()) == 0  # not due yet
     due = services.join_link_due_at(webinar)
     assert send_due_join_links(now=due + timedelta(minutes=1)) == 3
     db.session.commit()
     assert send_due_join_links(now=due + timedelta(minutes=2)) == 0
     db.session.commit()
-    assert sorted(m.dedupe_key for m in mails(db, "webinar_join_link")) == sorted(
+    assert sorted(m.dedupe_key for m in queued_mails(category="webinar_join_link")) == sorted(
         f"webinar-join-link:{r.id}" for r in regs
     )
 
@@ -414,7 +405,7 @@ def test_every_webinar_mail_states_time_zone_and_management_link(app, db):
     services.send_join_links_now(webinar.id)
     services.cancel_webinar(webinar.id)
     db.session.commit()
-    messages = mails(db)
+    messages = queued_mails()
     categories = {m.category for m in messages}
     assert categories == {
         "webinar_confirmation",

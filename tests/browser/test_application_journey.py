@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
-
 from app.extensions import db
-from app.mail.models import OutboxMessage
 from tests.browser.conftest import axe_check
+from tests.mails import queued_mails
 
 EMAIL = "parcours.navigateur@exemple.fr"
 
@@ -25,11 +23,7 @@ def _pdf(name: str) -> dict:
 
 def _resume_link(live_app) -> str:
     with live_app.app_context():
-        mail = db.session.scalar(
-            sa.select(OutboxMessage).where(
-                OutboxMessage.to_address == EMAIL, OutboxMessage.category == "application.draft_created"
-            )
-        )
+        [mail] = queued_mails(EMAIL, category="application.draft_created")
         link = re.search(r"https?://\S+/candidature/reprendre/\S+", mail.body_text).group(0)
         db.session.remove()
     return link
