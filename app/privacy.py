@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.engine import CursorResult
 
 from app.applications.jobs import purge_expired_drafts
 from app.applications.models import Application, ApplicationStatus
@@ -57,18 +59,18 @@ def erase_old_mails(now: datetime | None = None) -> int:
         sa.and_(OutboxMessage.status == MailStatus.SENT, OutboxMessage.sent_at < limit),
         sa.and_(OutboxMessage.status == MailStatus.FAILED, OutboxMessage.created_at < limit),
     )
-    deleted = db.session.execute(sa.delete(OutboxMessage).where(done, OutboxMessage.dedupe_key.is_(None))).rowcount or 0
-    emptied = (
-        db.session.execute(
-            sa.update(OutboxMessage)
-            .where(done, OutboxMessage.dedupe_key.is_not(None), OutboxMessage.to_address != "")
-            .values(
-                to_address="", subject="", body_text="", body_html="", attachments=[], reply_to=None, last_error=None
-            )
-        ).rowcount
-        or 0
+    deleted = _rows_changed(sa.delete(OutboxMessage).where(done, OutboxMessage.dedupe_key.is_(None)))
+    emptied = _rows_changed(
+        sa.update(OutboxMessage)
+        .where(done, OutboxMessage.dedupe_key.is_not(None), OutboxMessage.to_address != "")
+        .values(to_address="", subject="", body_text="", body_html="", attachments=[], reply_to=None, last_error=None)
     )
     return deleted + emptied
+
+
+def _rows_changed(statement: sa.Delete | sa.Update) -> int:
+    result = db.session.execute(statement)
+    return cast(CursorResult, result).rowcount or 0
 
 
 def purge_personal_data(now: datetime | None = None) -> PurgeReport:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import abort, g
 
 from app.extensions import db
+
+M = TypeVar("M")
 
 
 def current_referent():
@@ -38,7 +41,7 @@ def admin_required(view):
         require_admin()
         return view(*args, **kwargs)
 
-    wrapped.admin_only = True  # tests/test_backoffice_access.py finds admin routes by this mark
+    wrapped.admin_only = True  # type: ignore[attr-defined]  # the access tests find admin routes by this mark
     return wrapped
 
 
@@ -66,8 +69,8 @@ def in_scope(departements: str | Iterable[str] | None, referent=None) -> bool:
 
 
 def get_in_scope_or_404(
-    model, object_id, departement_of: Callable[[object], str | Iterable[str] | None], referent=None
-):
+    model: type[M], object_id: int, departement_of: Callable[[M], str | Iterable[str] | None], referent=None
+) -> M:
     """The row of ``model`` with this primary key, or 404 if absent or out of the référent's scope.
 
     ``departement_of(obj)`` returns the département code (or codes) the row belongs to, e.g.

@@ -228,7 +228,7 @@ def _render_detail(application: Application, status: int = 200, **forms):
     try:
         path_label = EligibilityPath(application.eligibility_path).label if application.eligibility_path else ""
     except ValueError:  # a path of an older regime
-        path_label = application.eligibility_path
+        path_label = application.eligibility_path or ""
     context = dict(
         application=application,
         eligibility_path_label=path_label,
