@@ -41,6 +41,9 @@ class Config:
     # Uploads (documents of applications and messages)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads
     UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
+    # What the applicant may store for one application (wizard and replies): files and their total size.
+    APPLICATION_MAX_DOCUMENTS = _env_int("APPLICATION_MAX_DOCUMENTS", 30)
+    APPLICATION_MAX_DOCUMENTS_BYTES = _env_int("APPLICATION_MAX_DOCUMENTS_MB", 100) * 1024 * 1024
     # Whole request cap: a few documents at once, plus the form itself.
     MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_MB", 60) * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
@@ -108,6 +111,16 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_REGISTRATION = os.environ.get("RATELIMIT_REGISTRATION", "10 per minute")
     RATELIMIT_APPLICATION_SUBMIT = os.environ.get("RATELIMIT_APPLICATION_SUBMIT", "10 per minute")
+    # Wizard steps saved (every POST) and uploads (POSTs with a file), per address and per draft: far
+    # above what a person filling an application reaches, well below what a script sends.
+    RATELIMIT_APPLICATION_STEP = os.environ.get("RATELIMIT_APPLICATION_STEP", "300 per minute;3000 per hour")
+    RATELIMIT_APPLICATION_STEP_PER_DRAFT = os.environ.get(
+        "RATELIMIT_APPLICATION_STEP_PER_DRAFT", "60 per minute;600 per hour"
+    )
+    RATELIMIT_APPLICATION_UPLOAD = os.environ.get("RATELIMIT_APPLICATION_UPLOAD", "60 per minute;300 per hour")
+    RATELIMIT_APPLICATION_UPLOAD_PER_DRAFT = os.environ.get(
+        "RATELIMIT_APPLICATION_UPLOAD_PER_DRAFT", "20 per minute;100 per hour"
+    )
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per 15 minutes")
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted

@@ -7,6 +7,7 @@ from app.applications.models import (  # noqa: F401
     ApplicationMessage,
     ApplicationNote,
     ApplicationPost,
+    ApplicationTutor,
 )
 from app.auth.models import LoginAttempt, Referent, ReferentDepartement, RevokedSession  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401

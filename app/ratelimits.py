@@ -27,17 +27,34 @@ from app.extensions import limiter
 LIMITS = {
     "registration": "RATELIMIT_REGISTRATION",
     "application_submit": "RATELIMIT_APPLICATION_SUBMIT",
+    "application_step": "RATELIMIT_APPLICATION_STEP",
+    "application_step_per_draft": "RATELIMIT_APPLICATION_STEP_PER_DRAFT",
+    "application_upload": "RATELIMIT_APPLICATION_UPLOAD",
+    "application_upload_per_draft": "RATELIMIT_APPLICATION_UPLOAD_PER_DRAFT",
     "login": "RATELIMIT_LOGIN",
     "password_reset": "RATELIMIT_PASSWORD_RESET",
 }
 
 
-def limit(name: str, methods: tuple[str, ...] = ("POST",), *, only_when: Callable[[], bool] | None = None):
-    """Decorator applying the named limit, per client address, to the POSTs of one view; with
-    ``only_when``, only the requests for which it returns True count (a view serving several forms)."""
+def limit(
+    name: str,
+    methods: tuple[str, ...] = ("POST",),
+    *,
+    only_when: Callable[[], bool] | None = None,
+    key: Callable[[], str] | None = None,
+):
+    """Decorator applying the named limit to the POSTs of one view, per client address or per what
+    ``key`` returns (e.g. the draft of the URL); with ``only_when``, only the requests for which it
+    returns True count (a view serving several forms). Each name counts apart from the others."""
     try:
         config_key = LIMITS[name]
     except KeyError:
         raise ValueError(f"Limite inconnue : {name!r} (connues : {', '.join(LIMITS)})") from None
     exempt_when = (lambda: not only_when()) if only_when else None
-    return limiter.limit(lambda: current_app.config[config_key], methods=list(methods), exempt_when=exempt_when)
+    return limiter.limit(
+        lambda: current_app.config[config_key],
+        methods=list(methods),
+        exempt_when=exempt_when,
+        key_func=key,
+        scope=name,
+    )

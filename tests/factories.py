@@ -134,7 +134,7 @@ def make_application(
     submitted_at=None,
     **columns,
 ):
-    from app.applications.models import Application, ApplicationPost, ApplicationStatus
+    from app.applications.models import Application, ApplicationPost, ApplicationStatus, ApplicationTutor
     from app.eligibility.structures import StructureType
     from app.extensions import db
     from app.formatting import utcnow
@@ -173,7 +173,7 @@ def make_application(
                 schedule="Du lundi au vendredi, de 9 h 00 à 12 h 00",
                 hours_per_week=15,
                 places_count=2,
-                tutors=[{"first_name": "Paul", "last_name": "Durand", "role": "Jardinier"}],
+                tutors=[ApplicationTutor(first_name="Paul", last_name="Durand", role="Jardinier")],
             )
         )
     db.session.add(application)

@@ -32,9 +32,9 @@ def _submitted(**columns):
 def test_followup_shows_status_history_and_messages(client):
     referent = make_referent(name="Claire Référente")
     application = _submitted()
-    from app.applications.services import record_event
+    from app.applications.history import record_event
 
-    record_event(application, "submitted", "Candidature déposée", now=application.submitted_at)
+    record_event(application, EventKind.SUBMITTED, "Candidature déposée", now=application.submitted_at)
     db.session.add(
         ApplicationMessage(
             application=application,
@@ -267,11 +267,12 @@ def test_final_submit_is_rate_limited_not_the_other_steps(limited_client):
 
 
 def test_cancel_an_edit_forgets_unsaved_posts(client):
-    from app.applications import services
+    from app.applications import wizard
+    from app.applications.steps import BY_KEY
 
     application = _submitted()
     token = application.access_token
-    formdata = services.initial_formdata(application, "posts").to_dict(flat=False)
+    formdata = wizard.initial_formdata(application, BY_KEY["posts"]).to_dict(flat=False)
     client.post(f"/candidature/{token}/etape/3", data={**formdata, "action": "ajouter_poste"})
     assert "Poste 2" in client.get(f"/candidature/{token}/etape/3").get_data(as_text=True)
     response = client.post(f"/candidature/{token}/etape/3", data={"action": "annuler"})

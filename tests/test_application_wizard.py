@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from app.applications import services
+from app.applications import submission, wizard
 from app.applications.models import Application, ApplicationDocument, ApplicationEvent, ApplicationStatus, EventKind
+from app.applications.steps import BY_KEY
 from app.extensions import db
 from app.formatting import utcnow
 from app.mail.models import OutboxMessage
@@ -320,10 +321,10 @@ def test_posts_add_and_remove_without_javascript(client):
     assert not title(response).startswith("Erreur")  # a new empty post is not an error yet
     assert text.count("Supprimer ce poste") == 2
     # Add a tutor to post 1, then remove post 2.
-    formdata = services.initial_formdata(application(token), "posts").to_dict(flat=False)
+    formdata = wizard.initial_formdata(application(token), BY_KEY["posts"]).to_dict(flat=False)
     client.post(step_url(token, 3), data={**formdata, "action": "ajouter_tuteur-0"})
     assert "Tuteur 2 du poste 1" in client.get(step_url(token, 3)).get_data(as_text=True)
-    formdata = services.initial_formdata(application(token), "posts").to_dict(flat=False)
+    formdata = wizard.initial_formdata(application(token), BY_KEY["posts"]).to_dict(flat=False)
     client.post(step_url(token, 3), data={**formdata, "action": "supprimer_poste-1"})
     text = client.get(step_url(token, 3)).get_data(as_text=True)
     assert "Poste 2" not in text and "Supprimer ce poste" not in text
@@ -349,8 +350,8 @@ def test_posts_saved(client):
     assert post_step(client, token, 3, POST).status_code == 302
     post = application(token).posts[0]
     assert post.hours_per_week == 15 and post.minors_allowed is True and post.physical_effort is False
-    assert post.tutors == [
-        {"last_name": "Durand", "first_name": "Paul", "role": "Jardinier", "birth_date": "", "birth_place": ""}
+    assert [(t.last_name, t.first_name, t.role, t.birth_date, t.birth_place) for t in post.tutors] == [
+        ("Durand", "Paul", "Jardinier", None, "")
     ]
 
 
@@ -368,7 +369,7 @@ def test_tutor_birth_date_and_place_are_kept_and_shown(client):
     assert 'value="Bordeaux"' in future.get_data(as_text=True)  # nothing typed is lost
     assert post_step(client, token, 3, {**POST, **born}).status_code == 302
     post = application(token).posts[0]
-    assert post.tutors[0]["birth_date"] == "1980-03-14" and post.tutors[0]["birth_place"] == "Bordeaux"
+    assert post.tutors[0].birth_date == date(1980, 3, 14) and post.tutors[0].birth_place == "Bordeaux"
     assert post.tutor_lines() == ["Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux"]
     page = client.get(step_url(token, 3)).get_data(as_text=True)
     assert 'value="1980-03-14"' in page and "Date de naissance du tuteur" in page
@@ -376,24 +377,21 @@ def test_tutor_birth_date_and_place_are_kept_and_shown(client):
         client, token, 3, {**POST, **born, "poste0-tuteur0-birth_date": "02/06/1975"}, retour="verification"
     )
     assert typed.status_code == 302  # typed as written in France, where the browser has no date picker
-    assert application(token).posts[0].tutors[0]["birth_date"] == "1975-06-02"
+    assert application(token).posts[0].tutors[0].birth_date == date(1975, 6, 2)
 
 
 def test_edit_posts_pure():
     from werkzeug.datastructures import MultiDict
 
-    data = services.edit_posts(MultiDict(POST), "ajouter_poste")
-    posts = services.posts_from_formdata(data)
+    data = wizard.edit_posts(MultiDict(POST), "ajouter_poste")
+    posts = wizard.posts_from_formdata(data)
     assert len(posts) == 2 and posts[1]["tutors"] == [{"present": "1"}]
-    posts = services.posts_from_formdata(services.edit_posts(data, "supprimer_poste-0"))
+    posts = wizard.posts_from_formdata(wizard.edit_posts(data, "supprimer_poste-0"))
     assert len(posts) == 1 and "title" not in posts[0]
     # The last post and the last tutor cannot be removed.
-    single = services.edit_posts(MultiDict(POST), "supprimer_poste-0")
-    assert services.posts_from_formdata(single)[0]["title"] == "Entretien des espaces verts"
-    assert (
-        len(services.posts_from_formdata(services.edit_posts(MultiDict(POST), "supprimer_tuteur-0-0"))[0]["tutors"])
-        == 1
-    )
+    single = wizard.edit_posts(MultiDict(POST), "supprimer_poste-0")
+    assert wizard.posts_from_formdata(single)[0]["title"] == "Entretien des espaces verts"
+    assert len(wizard.posts_from_formdata(wizard.edit_posts(MultiDict(POST), "supprimer_tuteur-0-0"))[0]["tutors"]) == 1
 
 
 # --- step 5: documents ----------------------------------------------------------------------------------------
@@ -624,9 +622,19 @@ def test_submit_service_twice_returns_the_same(app, client):
     complete_association(client, token)
     draft = application(token)
     regime = load_regime("experimentation-2020")
-    first, created = services.submit(draft.id, now=utcnow(), regime=regime)
+
+    def submit():
+        return submission.submit(
+            draft.id,
+            now=utcnow(),
+            regime=regime,
+            check_complete=lambda a: wizard.raise_if_incomplete(a, regime),
+            last_step=BY_KEY["declaration"].position,
+        )
+
+    first, created = submit()
     db.session.commit()
-    second, created_again = services.submit(draft.id, now=utcnow(), regime=regime)
+    second, created_again = submit()
     assert created and not created_again and first.reference == second.reference
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from app.applications.models import (
     ApplicationEvent,
     ApplicationMessage,
     ApplicationNote,
+    ApplicationTutor,
     DocumentSource,
 )
 from app.applications.models import (
@@ -156,8 +157,7 @@ def test_message_and_note(db, people):
     application = make_application("33", status=S.IN_REVIEW)
     with pytest.raises(review.EmptyMessage):
         review.send_message(application, alice, "  ")
-    message = review.send_message(application, alice, "Bonjour, pouvez-vous préciser les horaires ?")
-    review.notify_message(application, message, alice)
+    review.send_message(application, alice, "Bonjour, pouvez-vous préciser les horaires ?")
     [mail] = queued_mails(application_id=application.id)
     assert "pouvez-vous préciser" in mail.body_text and f"/suivi/{application.access_token}" in mail.body_text
     review.add_note(application, alice, "Appeler la présidente lundi.")
@@ -661,14 +661,11 @@ def test_attestation_only_for_habilitated_applications(db, people):
         attestation_pdf(application)
     application.posts[0].tasks = "Tâches très détaillées. " * 80
     application.posts[0].tutors = [
-        {
-            "first_name": "Zoé",
-            "last_name": "Ngô",
-            "role": "Cheffe d'équipe",
-            "birth_date": "1985-06-02",
-            "birth_place": "Lyon",
-        }
-    ] * 3
+        ApplicationTutor(
+            first_name="Zoé", last_name="Ngô", role="Cheffe d'équipe", birth_date=date(1985, 6, 2), birth_place="Lyon"
+        )
+        for _ in range(3)
+    ]
     review.apply_action(application, "approve", alice, "Décision favorable du directeur du SPIP.")
     data = attestation_pdf(application)
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") >= 2  # twelve posts need a second page

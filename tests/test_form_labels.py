@@ -69,11 +69,11 @@ def test_start_email_is_typed_as_an_email(client):
 
 
 def test_siret_hint_and_optional_marker_agree(client):
-    from app.applications import services
+    from app.applications import drafts
     from app.extensions import db
     from app.formatting import utcnow
 
-    draft = services.create_draft("a@exemple.fr", now=utcnow(), retention_days=30, answers=None)
+    draft = drafts.create_draft("a@exemple.fr", now=utcnow(), retention_days=30, answers=None)
     db.session.commit()
     form = {"structure_type": "association", "departement_code": "33", "action": "continuer"}
     html = client.post(f"/candidature/{draft.access_token}/etape/1", data=form).get_data(as_text=True)

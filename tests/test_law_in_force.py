@@ -126,11 +126,11 @@ def test_an_eligible_structure_is_carried_into_the_wizard(app, client):
 
 def test_wizard_step_one_says_why_for_the_case(app, client):
     """Someone who starts without the test and picks a company type is told why, never « dans ce département »."""
-    from app.applications import services
+    from app.applications import drafts
     from app.formatting import utcnow
 
     app.config["ELIGIBILITY_REGIME"] = "ouverture-ess-2025"
-    draft = services.create_draft("a@exemple.fr", now=utcnow(), retention_days=30, answers=None)
+    draft = drafts.create_draft("a@exemple.fr", now=utcnow(), retention_days=30, answers=None)
     db.session.commit()
     form = {
         "structure_name": "Transports Martin",

@@ -7,6 +7,7 @@ the test that proves production databases, built by the migrations, match those 
 
 from __future__ import annotations
 
+import json
 import logging
 import pprint
 import uuid
@@ -79,5 +80,66 @@ def test_downgrade_to_base_then_upgrade_again(test_database, tmp_path):
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
         flask_migrate.upgrade()
         assert "outbox_messages" in sa.inspect(db.engine).get_table_names()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_tutors_move_from_the_json_column_to_their_table_and_back(test_database, tmp_path):
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=empty_database_url(test_database, tmp_path),
+        UPLOAD_FOLDER=str(tmp_path / "uploads"),
+    )
+    tutors = [
+        {"last_name": "Durand", "first_name": "Paul", "role": "Jardinier", "birth_date": "", "birth_place": ""},
+        {
+            "last_name": "Ngô",
+            "first_name": "Zoé",
+            "role": "Cheffe d'équipe",
+            "birth_date": "1985-06-02",
+            "birth_place": "Lyon",
+        },
+    ]
+    with app.app_context():
+        flask_migrate.upgrade(revision="b6f343f8c808")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO applications (id, status, status_changed_at, access_token, current_step, draft_answers,"
+                    " structure_name, address, postal_code, commune, contact_last_name, contact_first_name,"
+                    " contact_role, contact_email, contact_phone, social_utility, social_utility_statement,"
+                    " created_at, updated_at) VALUES (1, 'deposee', :now, 'jeton', 7, '{}', 'Structure', '', '',"
+                    " '', '', '', '', '', '', '[]', '', :now, :now)"
+                ),
+                {"now": "2026-01-05 10:00:00"},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO application_posts (id, application_id, position, title, tasks, place, schedule,"
+                    " hours_per_week, places_count, tutors, minors_allowed, physical_effort,"
+                    " accessible_reduced_mobility, constraints_notes) VALUES (1, 1, 0, 'Poste', '', '', '', 10, 1,"
+                    " :tutors, false, false, false, '')"
+                ),
+                {"tutors": json.dumps(tutors)},
+            )
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT post_id, position, last_name, first_name, role, birth_date, birth_place"
+                    " FROM application_tutors ORDER BY position"
+                )
+            ).all()
+        assert [(r.post_id, r.position, r.last_name, r.first_name, r.role, r.birth_place) for r in rows] == [
+            (1, 0, "Durand", "Paul", "Jardinier", ""),
+            (1, 1, "Ngô", "Zoé", "Cheffe d'équipe", "Lyon"),
+        ]
+        assert rows[0].birth_date is None and str(rows[1].birth_date) == "1985-06-02"
+        assert "tutors" not in {column["name"] for column in sa.inspect(db.engine).get_columns("application_posts")}
+
+        flask_migrate.downgrade(revision="b6f343f8c808")
+        with db.engine.connect() as connection:
+            value = connection.execute(sa.text("SELECT tutors FROM application_posts WHERE id = 1")).scalar_one()
+        assert (json.loads(value) if isinstance(value, str) else value) == tutors
         db.session.remove()
         db.engine.dispose()

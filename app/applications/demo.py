@@ -6,7 +6,7 @@ Three have fixed private links so the journey can be shown at once (printed by `
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,6 +18,7 @@ from app.applications.models import (
     ApplicationEvent,
     ApplicationMessage,
     ApplicationPost,
+    ApplicationTutor,
     EventKind,
     MessageAuthor,
 )
@@ -255,13 +256,13 @@ def load_demo_applications() -> list[str]:
                     physical_effort=effort,
                     accessible_reduced_mobility=accessible,
                     tutors=[
-                        {
-                            "last_name": "Garcia",
-                            "first_name": "Inès",
-                            "role": "Responsable technique",
-                            "birth_date": "1979-09-21",
-                            "birth_place": "Mérignac (Gironde)",
-                        }
+                        ApplicationTutor(
+                            last_name="Garcia",
+                            first_name="Inès",
+                            role="Responsable technique",
+                            birth_date=date(1979, 9, 21),
+                            birth_place="Mérignac (Gironde)",
+                        )
                     ],
                 )
             )

@@ -53,7 +53,7 @@ def whole_number(minimum: int, maximum: int, what: str, example: int):
         text = (field.data or "").strip()
         if not text:
             return
-        if not text.isdigit() or not minimum <= int(text) <= maximum:
+        if not text.isascii() or not text.isdigit() or not minimum <= int(text) <= maximum:
             raise ValidationError(
                 f"{what} doit être un nombre entier entre {minimum} et {maximum}, par exemple {example}."
             )

@@ -11,8 +11,7 @@ import logging
 
 from flask import current_app
 
-from app.applications import services
-from app.applications.uploads import delete_stored
+from app.applications import drafts, stored_files
 from app.database import begin_write_transaction
 from app.extensions import db
 from app.formatting import utcnow
@@ -26,8 +25,8 @@ def send_draft_reminders() -> int:
     begin_write_transaction()
     now = utcnow()
     sent = 0
-    for application in services.drafts_to_remind(now, current_app.config["DRAFT_REMINDER_DAYS_BEFORE"]):
-        if services.send_draft_reminder(application, now=now):
+    for application in drafts.drafts_to_remind(now, current_app.config["DRAFT_REMINDER_DAYS_BEFORE"]):
+        if drafts.send_draft_reminder(application, now=now):
             sent += 1
     db.session.commit()
     return sent
@@ -36,15 +35,13 @@ def send_draft_reminders() -> int:
 @job("application_draft_purge")
 def purge_expired_drafts() -> int:
     begin_write_transaction()
-    stored_names = []
     count = 0
-    for application in services.expired_drafts(utcnow()):
-        stored_names.extend(d.stored_name for d in application.documents)
+    for application in drafts.expired_drafts(utcnow()):
+        for document in application.documents:
+            stored_files.delete_once_committed(document.stored_name)  # files go once their rows are gone
         db.session.delete(application)
         count += 1
     db.session.commit()
-    for name in stored_names:  # files go only once their rows are gone for good
-        delete_stored(current_app.config["UPLOAD_FOLDER"], name)
     if count:
         log.info("%s brouillon(s) de candidature expiré(s) supprimé(s)", count)
     return count

@@ -236,19 +236,51 @@ class ApplicationPost(db.Model):
     schedule: Mapped[str] = mapped_column(sa.String(300), default="")  # days and hours, free text
     hours_per_week: Mapped[int] = mapped_column(default=0)
     places_count: Mapped[int] = mapped_column(default=1)
-    # [{"last_name", "first_name", "role", "birth_date" (ISO, may be empty), "birth_place" (may be empty)}]
-    tutors: Mapped[list] = mapped_column(sa.JSON, default=list)
     minors_allowed: Mapped[bool] = mapped_column(default=False)
     physical_effort: Mapped[bool] = mapped_column(default=False)
     accessible_reduced_mobility: Mapped[bool] = mapped_column(default=False)
     constraints_notes: Mapped[str] = mapped_column(sa.Text, default="")
 
     application: Mapped[Application] = relationship(back_populates="posts")
+    tutors: Mapped[list[ApplicationTutor]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="ApplicationTutor.position"
+    )
 
     def tutor_lines(self, with_birth: bool = True) -> list[str]:
         """One line per tutor, as pages and PDFs show them: « Paul Durand, Jardinier, né(e) le 14 mars 1980
         à Bordeaux » (what the applicant gave); without the birth, for the attestation handed out."""
-        return [describe_tutor(tutor, with_birth) for tutor in self.tutors or []]
+        return [tutor.describe(with_birth) for tutor in self.tutors]
+
+
+class ApplicationTutor(db.Model):
+    """A person who supervises the people in TIG on a post. Name, role and birth are asked for the
+    inscription of the post on the départemental list (the date and commune of birth may be given later)."""
+
+    __tablename__ = "application_tutors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("application_posts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    last_name: Mapped[str] = mapped_column(sa.String(150))
+    first_name: Mapped[str] = mapped_column(sa.String(150))
+    role: Mapped[str] = mapped_column(sa.String(200))
+    birth_date: Mapped[date | None]
+    birth_place: Mapped[str] = mapped_column(sa.String(150), default="")
+
+    post: Mapped[ApplicationPost] = relationship(back_populates="tutors")
+
+    def describe(self, with_birth: bool = True) -> str:
+        """« Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux »; without the birth if asked."""
+        name = f"{self.first_name} {self.last_name}".strip()
+        parts = [part for part in (name, (self.role or "").strip()) if part]
+        if not with_birth:
+            return ", ".join(parts)
+        birth = f"le {date_fr(self.birth_date, 'long')}" if self.birth_date else ""
+        if self.birth_place:
+            birth = f"{birth} à {self.birth_place}".strip()
+        if birth:
+            parts.append(f"né(e) {birth}")
+        return ", ".join(parts)
 
 
 class DocumentSource(enum.Enum):
@@ -336,21 +368,3 @@ class ApplicationNote(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="notes")
     referent = relationship("Referent")
-
-
-def describe_tutor(tutor: dict, with_birth: bool = True) -> str:
-    name = f"{tutor.get('first_name', '')} {tutor.get('last_name', '')}".strip()
-    parts = [part for part in (name, tutor.get("role", "").strip()) if part]
-    if not with_birth:
-        return ", ".join(parts)
-    birth = ""
-    try:
-        born_on = date.fromisoformat(tutor.get("birth_date") or "")
-        birth = f"le {date_fr(born_on, 'long')}"
-    except ValueError:
-        pass
-    if tutor.get("birth_place"):
-        birth = f"{birth} à {tutor['birth_place']}".strip()
-    if birth:
-        parts.append(f"né(e) {birth}")
-    return ", ".join(parts)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from app.applications.attestation import attestation_filename, attestation_pdf
+from app.applications.documents import MESSAGE_ATTACHMENT, add_document
 from app.applications.history import record_event
 from app.applications.models import (
     Application,
@@ -17,9 +18,11 @@ from app.applications.models import (
     ApplicationMessage,
     ApplicationNote,
     ApplicationStatus,
+    DocumentSource,
     EventKind,
     MessageAuthor,
 )
+from app.applications.uploads import StoredFile
 from app.applications.workflow import OPEN_STATUSES, Transition, TransitionNotAllowed, get_transition
 from app.auth.models import Referent
 from app.eligibility.structures import StructureType
@@ -257,9 +260,15 @@ def request_complements(
 
 
 def send_message(
-    application: Application, referent: Referent, body: str, *, now: datetime | None = None
+    application: Application,
+    referent: Referent,
+    body: str,
+    attachments: Sequence[StoredFile] = (),
+    *,
+    now: datetime | None = None,
 ) -> ApplicationMessage:
-    """A message to the applicant (attachments are linked to it by the caller after storing them)."""
+    """A message to the applicant, with files already stored (the service takes charge of them: they
+    go if the transaction does not commit); the applicant is emailed."""
     body = (body or "").strip()
     if not body:
         raise EmptyMessage()
@@ -272,11 +281,17 @@ def send_message(
     db.session.add(message)
     record_event(application, EventKind.MESSAGE, "Message envoyé au demandeur", actor=referent, now=now)
     db.session.flush()
-    return message
-
-
-def notify_message(application: Application, message: ApplicationMessage, referent: Referent) -> None:
-    """Email the applicant about a référent's message (after its attachments are linked)."""
+    for stored in attachments:
+        add_document(
+            application,
+            MESSAGE_ATTACHMENT,
+            stored,
+            now=now,
+            message=message,
+            record=False,
+            source=DocumentSource.REFERENT,
+        )
+    db.session.flush()
     _mail_applicant(
         application,
         f"Nouveau message à propos de votre candidature {application.reference}",
@@ -284,6 +299,7 @@ def notify_message(application: Application, message: ApplicationMessage, refere
         message=message,
         referent=referent,
     )
+    return message
 
 
 def add_note(

@@ -1,30 +1,25 @@
-"""The applicant's pages: start, wizard steps, confirmation, follow-up. Thin views: form → service →
-commit once → flash → redirect."""
+"""The applicant's pages: start, wizard steps, confirmation, follow-up. Thin views: load (locked for a
+change) → service → commit once → flash → redirect, or render."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from io import BytesIO
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
-from app.applications import bp, documents, process, services
+from app.applications import bp, drafts, process, replies, stored_files, wizard
 from app.applications import forms as f
-from app.applications import steps as wizard
+from app.applications import steps as wizard_steps
+from app.applications.errors import ApplicationError, QuotaExceeded
 from app.applications.history import public_events
 from app.applications.models import Application
 from app.applications.pdf import application_summary_pdf
-from app.applications.uploads import (
-    UploadRefused,
-    delete_stored,
-    formats_hint,
-    has_file,
-    human_size,
-    store_upload,
-    stored_path,
-)
+from app.applications.submission import summary_filename
+from app.applications.uploads import UploadRefused, has_file, human_size, stored_path
 from app.applications.validators import InvalidValue, format_phone, format_siret
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import Answers, active_regime, evaluate
@@ -81,15 +76,17 @@ def start():
     if form.validate_on_submit():
         config = current_app.config
         try:
-            application = services.create_draft(
-                form.email.data, now=utcnow(), retention_days=config["DRAFT_RETENTION_DAYS"], answers=answers
+            application = drafts.create_draft(
+                form.email.data,
+                now=utcnow(),
+                retention_days=config["DRAFT_RETENTION_DAYS"],
+                answers=answers,
+                structure_type=partial_type,
+                departement_code=partial_dept,
             )
         except InvalidValue as error:  # pragma: no cover - the form already checked the address
             form.email.errors.append(str(error))
         else:
-            if answers is None and partial_type:
-                application.structure_type = partial_type
-                application.departement_code = partial_dept
             db.session.commit()
             flash(
                 f"Votre brouillon est créé. Nous avons envoyé à {application.contact_email} le lien pour le reprendre "
@@ -109,19 +106,20 @@ def start():
         all_documents=[
             (t, required_documents(t, departement)) for t in StructureType if t is not StructureType.OTHER_COMPANY
         ],
-        steps=wizard.STEPS,
+        steps=wizard_steps.STEPS,
     )
 
 
 def _refusal(answers: Answers | None, structure_type: StructureType | None, departement: str | None) -> dict | None:
     """What the start page says to a structure whose carried answers cannot lead to a habilitation."""
     regime = active_regime()
+    query: dict[str, Any]
     if answers is not None:
         outcome = evaluate(answers, regime)
         verdict = None if outcome.eligible else outcome.verdict
         query = answers.to_query()
     elif structure_type is not None and departement:
-        verdict = services.ineligibility_reason(structure_type, departement, regime)
+        verdict = drafts.ineligibility_reason(structure_type, departement, regime)
         query = {"structure_type": structure_type.value, "departement": departement}
     else:
         return None
@@ -163,13 +161,15 @@ def link_problem(error: LinkProblem):
     return error.response
 
 
-def _load(token: str) -> Application:
-    application = services.get_by_token(token)
+def _load(token: str, *, for_update: bool = False) -> Application:
+    """The application of the link (locked when the request changes it), or the page that explains
+    why the link no longer works."""
+    application = drafts.get_by_token(token, for_update=for_update)
     if application is None:
         raise LinkProblem(
             (render_template("applications/link_expired.html", title="Lien introuvable", expired=False), 404)
         )
-    if services.is_expired(application, utcnow()):
+    if drafts.is_expired(application, utcnow()):
         raise LinkProblem(
             (
                 render_template(
@@ -186,7 +186,7 @@ def resume(token: str):
     application = _load(token)
     if not application.is_draft:
         return redirect(url_for(".followup", token=token))
-    return redirect(url_for(".step", token=token, number=wizard.resume_number(application)))
+    return redirect(url_for(".step", token=token, number=wizard_steps.resume_number(application)))
 
 
 # --- wizard ---------------------------------------------------------------------------------------------
@@ -198,380 +198,83 @@ def _is_final_submit() -> bool:
     return "accept" in request.form  # DeclarationForm.accept, the certification box
 
 
+def _has_upload() -> bool:
+    return any(has_file(storage) for storage in request.files.values())
+
+
+def _draft_key() -> str:
+    return "brouillon:" + str((request.view_args or {}).get("token", ""))
+
+
 @bp.route("/candidature/<token>/etape/<int:number>", methods=["GET", "POST"])
 @limit("application_submit", only_when=_is_final_submit)
+@limit("application_step")
+@limit("application_step_per_draft", key=_draft_key)
+@limit("application_upload", only_when=_has_upload)
+@limit("application_upload_per_draft", key=_draft_key, only_when=_has_upload)
 def step(token: str, number: int):
-    application = _load(token)
-    step_ = wizard.step_at(application, number)
+    application = _load(token, for_update=request.method == "POST")
+    step_ = wizard_steps.step_at(application, number)
     if step_ is None:
         abort(404)
     editing = not application.is_draft
-    if editing:
-        if not application.editable_by_applicant:
-            flash(
-                "Votre candidature est en cours d'instruction : elle ne peut plus être modifiée. Écrivez au référent TIG ci-dessous pour apporter une précision.",
-                "warning",
-            )
-            return redirect(url_for(".followup", token=token))
-        if step_.key not in wizard.DATA_STEPS + ("review",):
-            return redirect(url_for(".followup", token=token))
-    else:
-        furthest = wizard.resume_number(application)
-        if number > furthest:
-            return redirect(url_for(".step", token=token, number=furthest))
-    if editing and request.method == "POST" and request.form.get("action") == "annuler":
-        services.clear_raw(application, step_.key)  # e.g. posts added then abandoned
-        db.session.commit()
-        return redirect(url_for(".followup", token=token))
-    handler = {
-        "structure": _structure_step,
-        "contact": _contact_step,
-        "ess": _ess_step,
-        "posts": _posts_step,
-        "documents": _documents_step,
-        "review": _review_step,
-        "declaration": _declaration_step,
-    }[step_.key]
-    return handler(application, step_, number, editing)
+    visit = wizard.Visit(
+        application=application,
+        step=step_,
+        number=number,
+        editing=editing,
+        returning_to_review=request.args.get("retour") == RETURN_TO_REVIEW and not editing,
+        now=utcnow(),
+        settings=wizard.Settings.from_config(current_app.config, active_regime()),
+    )
+    outcome = wizard.refusal(visit)
+    if outcome is None:
+        if request.method == "POST":
+            outcome = wizard.save_step(visit, request.form, request.files)
+        else:
+            outcome = wizard.show_step(visit)
+    db.session.commit()
+    for message, category in outcome.flashes:
+        flash(message, category)
+    if outcome.go is not None:
+        return redirect(_destination(visit, outcome.go))
+    return render_template(outcome.template, **outcome.context, **_context(visit))
 
 
-def _context(application: Application, step_: wizard.Step, number: int, editing: bool, **extra) -> dict:
-    shown = wizard.visible_steps(application)
-    previous = wizard.previous_step(application, step_)
-    return_to_review = request.args.get("retour") == RETURN_TO_REVIEW and not editing
+def _form_action(visit: wizard.Visit) -> str:
+    path = url_for(".step", token=visit.application.access_token, number=visit.number)
+    return path + (f"?retour={RETURN_TO_REVIEW}" if visit.returning_to_review else "")
+
+
+def _destination(visit: wizard.Visit, go: wizard.Go) -> str:
+    token = visit.application.access_token
+    anchor = f"#{go.anchor}" if go.anchor else ""
+    if go.to == wizard.HERE:
+        return _form_action(visit) + anchor
+    if go.to == wizard.FOLLOWUP:
+        return url_for(".followup", token=token) + anchor
+    if go.to == wizard.START:
+        return url_for(".start")
+    if go.to == wizard.CONFIRMATION:
+        return url_for(".confirmation", token=token)
+    return url_for(".step", token=token, number=wizard_steps.number_of(visit.application, go.to)) + anchor
+
+
+def _context(visit: wizard.Visit) -> dict:
+    application, step_ = visit.application, visit.step
+    previous = wizard_steps.previous_step(application, step_)
     return {
         "application": application,
         "step": step_,
-        "number": number,
-        "total": len(shown),
-        "next_step": wizard.next_step(application, step_),
-        "previous_number": wizard.number_of(application, previous.key) if previous else None,
-        "editing": editing,
-        "return_to_review": return_to_review,
-        "form_action": url_for(
-            ".step",
-            token=application.access_token,
-            number=number,
-            **({"retour": RETURN_TO_REVIEW} if return_to_review else {}),
-        ),
-        "review_number": wizard.number_of(application, "review"),
-        **extra,
+        "number": visit.number,
+        "total": len(wizard_steps.visible_steps(application)),
+        "next_step": wizard_steps.next_step(application, step_),
+        "previous_number": wizard_steps.number_of(application, previous.key) if previous else None,
+        "editing": visit.editing,
+        "return_to_review": visit.returning_to_review,
+        "form_action": _form_action(visit),
+        "review_number": wizard_steps.number_of(application, "review"),
     }
-
-
-def _after_save(application: Application, step_: wizard.Step, editing: bool):
-    """Where "Continuer" leads once the step is valid and saved (commit included)."""
-    now = utcnow()
-    token = application.access_token
-    if editing:
-        services.record_edit(application, step_.title, now=now)
-        db.session.commit()
-        problem = services.check_complete(application, active_regime()) if step_.key == "structure" else None
-        if problem is not None:  # e.g. another type of structure now needs the ESS step or other documents
-            flash(
-                "Vos modifications sont enregistrées. Complétez maintenant cette étape, devenue nécessaire : "
-                + " ".join(problem.messages[:3]),
-                "warning",
-            )
-            return redirect(url_for(".step", token=token, number=wizard.number_of(application, problem.step_key)))
-        flash(
-            "Vos modifications ont été enregistrées. Le référent TIG verra la version à jour de votre candidature.",
-            "success",
-        )
-        return redirect(url_for(".followup", token=token))
-    following = wizard.next_step(application, step_)
-    if request.args.get("retour") == RETURN_TO_REVIEW and following is not None:
-        following = wizard.BY_KEY["review"]
-    if following is not None:
-        services.reach_step(application, following.key)
-    services.touch_draft(application, now=now, retention_days=current_app.config["DRAFT_RETENTION_DAYS"])
-    db.session.commit()
-    target = following or step_
-    return redirect(url_for(".step", token=token, number=wizard.number_of(application, target.key)))
-
-
-def _go_back(application: Application, step_: wizard.Step):
-    services.touch_draft(application, now=utcnow(), retention_days=current_app.config["DRAFT_RETENTION_DAYS"])
-    db.session.commit()
-    previous = wizard.previous_step(application, step_)
-    if previous is None:
-        return redirect(url_for(".start"))
-    return redirect(
-        url_for(".step", token=application.access_token, number=wizard.number_of(application, previous.key))
-    )
-
-
-def _simple_step(application, step_, number, editing, form_class, apply, template, **form_kwargs):
-    """Structure, contact and ESS steps: one form, saved to the model when valid, kept raw otherwise."""
-    if request.method == "POST":
-        form = form_class(**form_kwargs)
-        action = request.form.get("action", "continuer")
-        valid = form.validate()
-        if editing:
-            if valid:
-                apply(application, form)
-                services.clear_raw(application, step_.key)
-                return _after_save(application, step_, editing)
-        else:
-            if valid:
-                apply(application, form)
-                services.clear_raw(application, step_.key)
-            else:
-                services.save_raw(application, step_.key, request.form)
-            if action == "precedent":
-                if not valid:
-                    flash("Vos réponses sont conservées : certaines sont à corriger avant de continuer.", "info")
-                return _go_back(application, step_)
-            if valid:
-                return _after_save(application, step_, editing)
-            services.touch_draft(application, now=utcnow(), retention_days=current_app.config["DRAFT_RETENTION_DAYS"])
-            db.session.commit()
-    else:
-        form = form_class(formdata=services.initial_formdata(application, step_.key), **form_kwargs)
-        if services.raw_invalid(application, step_.key) and not editing:
-            form.validate()  # answers left with errors: show them again
-    return render_template(template, form=form, **_context(application, step_, number, editing))
-
-
-def _structure_step(application, step_, number, editing):
-    regime = active_regime()
-    return _simple_step(
-        application,
-        step_,
-        number,
-        editing,
-        f.StructureForm,
-        services.apply_structure,
-        "applications/step_structure.html",
-        eligibility_check=lambda t, d: services.ineligibility_reason(t, d, regime),
-    )
-
-
-def _contact_step(application, step_, number, editing):
-    return _simple_step(
-        application, step_, number, editing, f.ContactForm, services.apply_contact, "applications/step_contact.html"
-    )
-
-
-def _ess_step(application, step_, number, editing):
-    return _simple_step(
-        application, step_, number, editing, f.EssForm, services.apply_ess, "applications/step_ess.html"
-    )
-
-
-_POST_ACTION = re.compile(r"^(ajouter_poste|supprimer_poste-\d+|ajouter_tuteur-\d+|supprimer_tuteur-\d+-\d+)$")
-
-
-def _posts_step(application, step_, number, editing):
-    form = f.StepForm()
-    if request.method == "POST":
-        if not form.validate():  # CSRF only
-            abort(400)
-        action = request.form.get("action", "continuer")
-        formdata = MultiDict(request.form)
-        if _POST_ACTION.match(action):
-            formdata = services.edit_posts(formdata, action)
-            services.save_raw(application, step_.key, formdata, invalid=False)
-            if not editing:
-                services.touch_draft(
-                    application, now=utcnow(), retention_days=current_app.config["DRAFT_RETENTION_DAYS"]
-                )
-            db.session.commit()
-            anchor = _posts_anchor(action, formdata)
-            return redirect(_context(application, step_, number, editing)["form_action"] + anchor)
-        forms = services.post_forms(formdata)
-        valid = services.posts_valid(forms)
-        if valid:
-            services.apply_posts(application, forms)
-            services.clear_raw(application, step_.key)
-        elif not editing or action != "precedent":
-            services.save_raw(application, step_.key, formdata)
-        if action == "precedent" and not editing:
-            return _go_back(application, step_)
-        if valid:
-            return _after_save(application, step_, editing)
-        if not editing:
-            services.touch_draft(application, now=utcnow(), retention_days=current_app.config["DRAFT_RETENTION_DAYS"])
-        db.session.commit()
-    else:
-        forms = services.post_forms(services.initial_formdata(application, step_.key))
-        if services.raw_invalid(application, step_.key):
-            for post_form, tutor_forms in forms:
-                post_form.validate()
-                for tutor_form in tutor_forms:
-                    tutor_form.validate()
-    errors = _post_errors(forms)
-    return render_template(
-        "applications/step_posts.html",
-        form=form,
-        post_forms=forms,
-        errors=errors,
-        form_has_errors=bool(errors),
-        **_context(application, step_, number, editing),
-    )
-
-
-def _post_errors(forms) -> list[tuple[str, str]]:
-    """(field id, "Poste 1 – Intitulé du poste : message") for the error summary."""
-    items = []
-    for i, (post_form, tutor_forms) in enumerate(forms, start=1):
-        for field in post_form:
-            for error in field.errors:
-                items.append((field.id, f"Poste {i} – {field.label.text} : {error}"))
-        for j, tutor_form in enumerate(tutor_forms, start=1):
-            for field in tutor_form:
-                for error in field.errors:
-                    items.append((field.id, f"Poste {i}, tuteur {j} – {field.label.text} : {error}"))
-    return items
-
-
-def _posts_anchor(action: str, formdata: MultiDict) -> str:
-    posts = services.posts_from_formdata(formdata)
-    if action == "ajouter_poste":
-        return f"#poste{len(posts) - 1}"
-    match = re.match(r"^(?:ajouter_tuteur|supprimer_tuteur)-(\d+)", action)
-    if match:
-        return f"#poste{match[1]}-tuteurs"
-    return "#postes"
-
-
-def _documents_step(application, step_, number, editing):
-    config = current_app.config
-    reqs = documents.requirements(application)
-    hint = formats_hint(config["UPLOAD_MAX_BYTES"])
-    form_class = f.documents_form_class(reqs, hint)
-    form = form_class()
-    now = utcnow()
-    if request.method == "POST":
-        if not form.validate():  # CSRF only (files are checked below)
-            abort(400)
-        action = request.form.get("action", "continuer")
-        match = re.fullmatch(r"supprimer_document-(\d+)", action)
-        if match:
-            document = next((d for d in application.documents if d.id == int(match[1])), None)
-            stored_name = services.remove_document(application, int(match[1])) if document else None
-            if stored_name:
-                if editing:
-                    services.record_edit(application, f"document supprimé ({document.original_filename})", now=now)
-                else:
-                    services.touch_draft(application, now=now, retention_days=config["DRAFT_RETENTION_DAYS"])
-                db.session.commit()
-                delete_stored(config["UPLOAD_FOLDER"], stored_name)
-                flash(f"Le document « {document.original_filename} » a été supprimé.", "success")
-            return redirect(_context(application, step_, number, editing)["form_action"] + "#documents")
-        refused = False
-        added = []
-        for requirement in reqs:
-            field = form[f"doc_{requirement.key}"]
-            storage = request.files.get(field.name)
-            if not has_file(storage):
-                continue
-            try:
-                stored = store_upload(storage, config["UPLOAD_FOLDER"], config["UPLOAD_MAX_BYTES"])
-            except UploadRefused as error:
-                field.errors.append(str(error))
-                refused = True
-                continue
-            services.add_document(application, requirement.key, stored, now=now)
-            added.append(stored.original_filename)
-        if not editing:
-            services.touch_draft(application, now=now, retention_days=config["DRAFT_RETENTION_DAYS"])
-        db.session.commit()
-        if not refused:
-            if action == "precedent" and not editing:
-                return _go_back(application, step_)
-            if action == "continuer":
-                missing = documents.missing_documents(application)
-                for requirement in missing:
-                    form[f"doc_{requirement.key}"].errors.append(
-                        f"Ajoutez ce document : {requirement.label[0].lower()}{requirement.label[1:]}."
-                    )
-                if not missing:
-                    if editing and added:
-                        services.record_edit(application, "pièces justificatives", now=now)
-                        db.session.commit()
-                        flash("Vos documents ont été ajoutés à votre candidature.", "success")
-                        return redirect(url_for(".followup", token=application.access_token))
-                    if editing:
-                        return redirect(url_for(".followup", token=application.access_token))
-                    return _after_save(application, step_, editing)
-            else:  # "Enregistrer les fichiers"
-                if added:
-                    flash(
-                        "Fichier enregistré : " + ", ".join(added) + "."
-                        if len(added) == 1
-                        else "Fichiers enregistrés : " + ", ".join(added) + ".",
-                        "success",
-                    )
-                return redirect(_context(application, step_, number, editing)["form_action"] + "#documents")
-    grouped = documents.documents_by_kind(application)
-    for requirement in reqs:
-        field = form[f"doc_{requirement.key}"]
-        field.flags.required = requirement.required and not grouped.get(requirement.key)
-    return render_template(
-        "applications/step_documents.html",
-        form=form,
-        requirements=reqs,
-        grouped=grouped,
-        **_context(application, step_, number, editing),
-    )
-
-
-def _review_step(application, step_, number, editing):
-    regime = active_regime()
-    if not editing:
-        next_ = wizard.next_step(application, step_)
-        if next_ is not None and application.current_step < next_.position:
-            services.reach_step(application, next_.key)
-            db.session.commit()
-    problems = (
-        []
-        if editing
-        else [
-            (key, wizard.number_of(application, key), services.step_problems(application, key, regime))
-            for key in wizard.DATA_STEPS
-            if wizard.is_shown(application, wizard.BY_KEY[key])
-        ]
-    )
-    problems = [p for p in problems if p[2]]
-    return render_template(
-        "applications/step_review.html",
-        problems=problems,
-        **_summary_context(application),
-        **_context(application, step_, number, editing),
-    )
-
-
-def _summary_context(application: Application) -> dict:
-    numbers = {key: wizard.number_of(application, key) for key in wizard.DATA_STEPS}
-    shown = {key: wizard.is_shown(application, wizard.BY_KEY[key]) for key in wizard.DATA_STEPS}
-    return {
-        "step_numbers": numbers,
-        "steps_shown": shown,
-        "requirements": documents.requirements(application),
-        "grouped": documents.documents_by_kind(application),
-    }
-
-
-def _declaration_step(application, step_, number, editing):
-    form = f.DeclarationForm()
-    if request.method == "POST" and form.validate():
-        try:
-            application, _created = services.submit(application.id, now=utcnow(), regime=active_regime())
-        except services.IncompleteApplication as problem:
-            db.session.rollback()
-            flash(
-                "Votre candidature ne peut pas encore être envoyée : " + " ".join(problem.messages[:3]),
-                "error",
-            )
-            return redirect(
-                url_for(".step", token=application.access_token, number=wizard.number_of(application, problem.step_key))
-            )
-        db.session.commit()
-        return redirect(url_for(".confirmation", token=application.access_token))
-    return render_template(
-        "applications/step_declaration.html", form=form, **_context(application, step_, number, editing)
-    )
 
 
 @bp.get("/candidature/<token>/confirmation")
@@ -585,8 +288,7 @@ def confirmation(token: str):
 # --- follow-up ------------------------------------------------------------------------------------------
 
 
-def _reply_form(application: Application):
-    items = services.open_requested_items(application)
+def _reply_form(application: Application, items: list[str]):
     attrs = {
         f"piece_{i}": f.FileField(
             item,
@@ -595,8 +297,7 @@ def _reply_form(application: Application):
         )
         for i, item in enumerate(items)
     }
-    form_class = type("FollowupReplyForm", (f.ReplyForm,), attrs)
-    return form_class(), items
+    return type("FollowupReplyForm", (f.ReplyForm,), attrs)()
 
 
 @bp.get("/suivi/<token>")
@@ -604,8 +305,8 @@ def followup(token: str):
     application = _load(token)
     if application.is_draft:
         return redirect(url_for(".resume", token=token))
-    form, items = _reply_form(application)
-    return _render_followup(application, form, items)
+    items = replies.open_requested_items(application)
+    return _render_followup(application, _reply_form(application, items), items)
 
 
 def _render_followup(application, form, items, status: int = 200):
@@ -616,56 +317,57 @@ def _render_followup(application, form, items, status: int = 200):
         requested_items=items,
         events=public_events(application),
         messages=application.messages,
-        **_summary_context(application),
+        **wizard.summary_context(application),
     ), status
 
 
 @bp.post("/suivi/<token>/message")
 @limit("application_submit")
+@limit("application_upload", only_when=_has_upload)
+@limit("application_upload_per_draft", key=_draft_key, only_when=_has_upload)
 def reply(token: str):
-    application = _load(token)
+    application = _load(token, for_update=True)
     if application.is_draft:
         return redirect(url_for(".resume", token=token))
-    form, items = _reply_form(application)
-    config = current_app.config
+    items = replies.open_requested_items(application)
+    form = _reply_form(application, items)
     if not form.validate():
         return _render_followup(application, form, items)
-    stored_files = []
-    refused = False
-    file_fields = [(form[f"piece_{i}"], "complement", [request.files.get(f"piece_{i}")]) for i in range(len(items))]
-    file_fields.append((form.attachments, "piece_jointe", request.files.getlist(form.attachments.name)))
-    for field, kind, storages in file_fields:
+    config = current_app.config
+    files = []  # (field, kind, stored file)
+    chosen: list[tuple[Any, str, Sequence[FileStorage | None]]] = [
+        (form[f"piece_{i}"], "complement", [request.files.get(f"piece_{i}")]) for i in range(len(items))
+    ]
+    chosen.append((form.attachments, "piece_jointe", request.files.getlist(form.attachments.name)))
+    for file_field, kind, storages in chosen:
         for storage in storages:
             if not has_file(storage):
                 continue
             try:
-                stored_files.append((kind, store_upload(storage, config["UPLOAD_FOLDER"], config["UPLOAD_MAX_BYTES"])))
+                files.append((file_field, kind, stored_files.store(storage, config["UPLOAD_MAX_BYTES"])))
             except UploadRefused as error:
-                field.errors.append(str(error))
-                refused = True
-    body = form.body.data or ""
-    sent_items = [items[i] for i in range(len(items)) if has_file(request.files.get(f"piece_{i}"))]
-    if sent_items and not refused:
-        body = (
-            (body.strip() + "\n\n" if body.strip() else "")
-            + "Documents demandés transmis : "
-            + ", ".join(sent_items)
-            + "."
-        )
-    if not refused:
+                file_field.errors.append(str(error))
+    if not any(file_field.errors for file_field, _kind, _storages in chosen):
         try:
-            services.post_reply(application, body, stored_files, now=utcnow())
-        except services.ApplicationError as error:
+            replies.post_reply(
+                application,
+                form.body.data or "",
+                [(kind, stored) for _field, kind, stored in files],
+                answered_items=[items[i] for i in range(len(items)) if has_file(request.files.get(f"piece_{i}"))],
+                now=utcnow(),
+                quota=wizard.Settings.from_config(config, active_regime()).quota,
+            )
+        except QuotaExceeded as error:
+            refused = next(field for field, _kind, stored in files if stored.stored_name == error.stored_name)
+            refused.errors.append(str(error))
+        except ApplicationError as error:
             form.body.errors.append(str(error))
-            refused = True
-    if refused:
-        db.session.rollback()
-        for _kind, stored in stored_files:
-            delete_stored(config["UPLOAD_FOLDER"], stored.stored_name)
-        return _render_followup(application, form, items)
-    db.session.commit()
-    flash("Votre message a été envoyé au référent TIG de votre département.", "success")
-    return redirect(url_for(".followup", token=token) + "#messages")
+        else:
+            db.session.commit()
+            flash("Votre message a été envoyé au référent TIG de votre département.", "success")
+            return redirect(url_for(".followup", token=token) + "#messages")
+    db.session.rollback()  # the files stored by this request go with it
+    return _render_followup(application, form, items)
 
 
 @bp.get("/suivi/<token>/documents/<int:document_id>")
@@ -689,5 +391,5 @@ def summary_pdf(token: str):
         BytesIO(application_summary_pdf(application)),
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=services.summary_filename(application),
+        download_name=summary_filename(application),
     )

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy.orm import selectinload
 
-from app.applications import review
+from app.applications import review, stored_files
 from app.applications.attestation import AttestationUnavailable, attestation_filename, attestation_pdf
-from app.applications.documents import MESSAGE_ATTACHMENT, requirement_labels, requirements, supporting_documents
+from app.applications.documents import requirement_labels, requirements, supporting_documents
 from app.applications.exports import row_values, to_csv, to_xlsx
 from app.applications.models import (
     Application,
@@ -22,7 +22,6 @@ from app.applications.models import (
     ApplicationNote,
     ApplicationPost,
     ApplicationStatus,
-    DocumentSource,
 )
 from app.applications.queue import (
     DEFAULT_SORT,
@@ -36,8 +35,7 @@ from app.applications.queue import (
     queue_select,
     tab_counts,
 )
-from app.applications.services import add_document
-from app.applications.uploads import UploadRefused, delete_stored, has_file, human_size, store_upload, stored_path
+from app.applications.uploads import UploadRefused, has_file, human_size, stored_path
 from app.applications.validators import format_phone
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
@@ -335,41 +333,22 @@ def application_message(application_id: int):
     form = MessageForm()
     if not form.validate_on_submit():
         return _render_detail(_load_detail(application_id), message_form=form)
-    referent = current_referent()
     stored = []
-    folder = current_app.config["UPLOAD_FOLDER"]
-    try:
-        for storage in form.attachments.data or []:
-            if has_file(storage):
-                stored.append(store_upload(storage, folder, current_app.config["UPLOAD_MAX_BYTES"]))
-    except UploadRefused as error:
-        for item in stored:
-            delete_stored(folder, item.stored_name)
-        form.attachments.errors = [str(error)]
-        return _render_detail(_load_detail(application_id), message_form=form)
-    try:
-        message = review.send_message(application, referent, form.body.data)
-        for item in stored:
-            add_document(
-                application,
-                MESSAGE_ATTACHMENT,
-                item,
-                now=utcnow(),
-                message=message,
-                record=False,
-                source=DocumentSource.REFERENT,
-            )
-        db.session.flush()
-        review.notify_message(application, message, referent)
-    except review.ReviewError as error:
-        db.session.rollback()
-        for item in stored:
-            delete_stored(folder, item.stored_name)
-        flash(str(error), "error")
-        return _back(application)
-    db.session.commit()
-    flash("Votre message est envoyé : le demandeur le reçoit par courriel avec le lien de sa page de suivi.", "success")
-    return _back(application, "messages")
+    for storage in form.attachments.data or []:
+        if not has_file(storage):
+            continue
+        try:
+            stored.append(stored_files.store(storage, current_app.config["UPLOAD_MAX_BYTES"]))
+        except UploadRefused as error:
+            db.session.rollback()  # the files stored by this request go with it
+            form.attachments.errors = [str(error)]
+            return _render_detail(_load_detail(application_id), message_form=form)
+    return perform(
+        lambda: review.send_message(application, current_referent(), form.body.data, stored),
+        success="Votre message est envoyé : le demandeur le reçoit par courriel avec le lien de sa page de suivi.",
+        then=_detail_url(application, "messages"),
+        then_if_refused=_detail_url(application),
+    )
 
 
 @bp.post("/candidatures/<int:application_id>/notes")

@@ -57,7 +57,7 @@ def _eligibility_results() -> list[str]:
 
 
 def _private_links(live_app) -> list[str]:
-    from app.applications import services
+    from app.applications import drafts
     from app.applications.models import Application
     from app.auth.notifications import invitation_url, reset_url
     from app.formatting import utcnow
@@ -66,7 +66,7 @@ def _private_links(live_app) -> list[str]:
 
     urls = ["/candidature?structure_type=autre_entreprise&departement=04", "/page-qui-n-existe-pas"]
     with live_app.app_context():
-        draft = services.create_draft("petit.ecran@exemple.fr", now=utcnow(), retention_days=30, answers=None)
+        draft = drafts.create_draft("petit.ecran@exemple.fr", now=utcnow(), retention_days=30, answers=None)
         db.session.flush()
         urls.append(f"/candidature/{draft.access_token}/etape/1")
         urls.append("/candidature/reprendre/demo-brouillon")

@@ -14,12 +14,12 @@ PASSWORD = "mot-de-passe-petites-choses"
 
 
 def _draft_step_one(live_app) -> str:
-    from app.applications import services
+    from app.applications import drafts
     from app.extensions import db
     from app.formatting import utcnow
 
     with live_app.app_context():
-        draft = services.create_draft("au.clavier@exemple.fr", now=utcnow(), retention_days=30, answers=None)
+        draft = drafts.create_draft("au.clavier@exemple.fr", now=utcnow(), retention_days=30, answers=None)
         db.session.commit()
         url = f"/candidature/{draft.access_token}/etape/1"
         db.session.remove()
