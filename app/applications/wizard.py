@@ -7,7 +7,7 @@ They turn the forms into plain values and call the domain services (drafts, docu
 they never read the request, the session or the URL map, and never commit: the view commits once.
 
 Posted answers are kept as typed when they cannot be saved yet ("Étape précédente" never loses
-input), but only the fields of the step's form, each value bounded (``answer_limit``).
+input), but only the fields of the step's form, each value bounded (``field_limits``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from inspect import getmembers
 from typing import Any
 
@@ -50,7 +51,8 @@ FOLLOWUP = "followup"
 START = "start"
 CONFIRMATION = "confirmation"
 
-CONTINUE, PREVIOUS, CANCEL, UPLOAD = "continuer", "precedent", "annuler", "televerser"
+# The step buttons (name="action"); any other value of a documents step is "Enregistrer les fichiers choisis".
+CONTINUE, PREVIOUS, CANCEL = "continuer", "precedent", "annuler"
 
 
 @dataclass(frozen=True)
@@ -631,6 +633,7 @@ def raise_if_incomplete(application: Application, regime: Regime) -> None:
 DEFAULT_ANSWER_LIMIT = 400  # characters: the longest SIRET, e-mail, phone or date typed with spaces
 
 
+@cache
 def field_limits(form_class: type) -> dict[str, tuple[int, int]]:
     """{field name: (most characters kept per value, most values kept)} for a form class's fields.
 
