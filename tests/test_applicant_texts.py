@@ -8,9 +8,8 @@ import re
 from html import unescape
 
 import pytest
-import sqlalchemy as sa
 
-from app.mail.models import OutboxMessage
+from tests.mails import queued_mails
 from tests.test_application_wizard import CONTACT, POST, STRUCTURE, application, complete_association, post_step, start
 
 
@@ -38,7 +37,7 @@ def test_after_sending_the_applicant_is_told_what_was_asked(client, db, kind):
         complete_association(client, token)
         assert client.post(f"/candidature/{token}/etape/6", data={"accept": "y"}).status_code == 302
     page = text(client.get(f"/candidature/{token}/confirmation").get_data(as_text=True))
-    mail = db.session.scalar(sa.select(OutboxMessage).filter_by(category="application.submitted"))
+    [mail] = queued_mails(category="application.submitted")
     for said in (page, mail.body_text, text(mail.body_html)):
         if kind == "personne_publique":
             assert "inscription de vos postes" in said

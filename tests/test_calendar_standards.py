@@ -17,15 +17,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 import vobject
 from icalendar import Calendar
 
 from app.formatting import paris_to_utc
-from app.mail.models import OutboxMessage
 from app.mail.outbox import build_mime
 from app.webinars import ical, services
 from tests.factories import make_registration_data, make_webinar
+from tests.mails import queued_mails
 
 ROOT = Path(__file__).resolve().parent.parent
 READER = ROOT / "tests" / "ical_read.mjs"
@@ -207,9 +206,7 @@ def test_every_kind_of_file_gives_zoneinfo_instants_years_ahead(kind, tmp_path):
 def _mail_calendars(db, category: str, to: str) -> list[bytes]:
     """The text/calendar attachments of the mails of ``category`` to ``to``, from the bytes sent."""
     found = []
-    for message in db.session.scalars(
-        sa.select(OutboxMessage).filter_by(category=category, to_address=to).order_by(OutboxMessage.id)
-    ):
+    for message in queued_mails(to, category=category):
         parsed = email.message_from_bytes(
             build_mime(message, "TIG Partenaires <ne-pas-repondre@justice.fr>").as_bytes()
         )
