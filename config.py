@@ -3,15 +3,27 @@
 Code reads ``current_app.config``; this module is the one place that reads ``os.environ``.
 """
 
+import math
 import os
+from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
+
+# The development key committed in this repository: anyone can read it, so production refuses it.
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+SECRET_KEY_MIN_LENGTH = 32
+GENERATE_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on", "oui"}
 
 
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+    return _truthy(value)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -20,7 +32,8 @@ def _env_int(name: str, default: int) -> int:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    ENVIRONMENT = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app (instance/)
     # A pooled connection idle for this long is checked before use (app/database.py).
     DATABASE_PING_AFTER_IDLE_SECONDS = _env_int("DATABASE_PING_AFTER_IDLE_SECONDS", 10)
@@ -87,6 +100,8 @@ class Config:
     ACCOUNT_INVITATION_DAYS = _env_int("ACCOUNT_INVITATION_DAYS", 7)  # validity of the invitation link
     # Per-IP failures before a lock: higher than per account, a ministry office shares one address.
     LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 20)
+    # A browser that logged in to an account keeps its own lock for it this long (app/auth/devices.py).
+    LOGIN_TRUSTED_DEVICE_DAYS = _env_int("LOGIN_TRUSTED_DEVICE_DAYS", 90)
 
     # Personal data retention
     WEBINAR_RETENTION_DAYS = _env_int("WEBINAR_RETENTION_DAYS", 365)
@@ -139,12 +154,14 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    ENVIRONMENT = "development"
     DEBUG = True
     PAGE_CACHE_ENABLED = _env_bool("PAGE_CACHE_ENABLED", False)  # edited templates show at once
     DEV_MAIL_VIEWER = _env_bool("DEV_MAIL_VIEWER", True)
 
 
 class TestingConfig(Config):
+    ENVIRONMENT = "testing"
     TESTING = True
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False  # individual tests turn it back on to prove CSRF protection
@@ -156,17 +173,64 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    ENVIRONMENT = "production"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
 
     @classmethod
-    def check(cls) -> None:
-        """Refuse to start without the secrets production cannot invent."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
-        if missing:
+    def check(cls, environ: Mapping[str, str] | None = None) -> None:
+        """Refuse to start with a setting that is only fit for development (README, « Mise en production »)."""
+        problems = production_problems(os.environ if environ is None else environ)
+        if problems:
             raise RuntimeError(
-                "Configuration de production incomplète : variable(s) d'environnement manquante(s) : "
-                + ", ".join(missing)
+                "Configuration de production refusée : le site ne démarre pas.\n- " + "\n- ".join(problems)
             )
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` cannot sign production sessions and links (French), or None when it can.
+
+    "Low entropy" is judged by what a generator never produces: few distinct characters, a repeated
+    pattern, a run of consecutive characters ("abcdef…", "0123…"), or under 100 bits by the Shannon
+    estimate of the key's own characters. A key from ``secrets.token_urlsafe(48)`` passes by far."""
+    how = f"Générez-en une avec : {GENERATE_SECRET_KEY}"
+    if key == DEVELOPMENT_SECRET_KEY:
+        return f"SECRET_KEY est la clé de développement publiée dans le dépôt. {how}"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"SECRET_KEY est trop courte ({len(key)} caractères, {SECRET_KEY_MIN_LENGTH} au moins). {how}"
+    counts = Counter(key)
+    shannon_bits = -sum(n * math.log2(n / len(key)) for n in counts.values())
+    repeated = any(
+        len(key) % size == 0 and key == key[:size] * (len(key) // size) for size in range(1, len(key) // 2 + 1)
+    )
+    consecutive = sum(abs(ord(a) - ord(b)) == 1 for a, b in zip(key, key[1:], strict=False))
+    if len(counts) < 10 or repeated or consecutive > len(key) // 2 or shannon_bits < 100:
+        return f"SECRET_KEY n'est pas assez aléatoire (caractères peu variés, répétés ou qui se suivent). {how}"
+    return None
+
+
+def production_problems(environ: Mapping[str, str]) -> list[str]:
+    """Every reason, in French, why this environment is not fit for production (empty list: fit)."""
+    problems = [
+        f"la variable d'environnement {name} est obligatoire."
+        for name in ("SECRET_KEY", "DATABASE_URL")
+        if not environ.get(name)
+    ]
+    if environ.get("SECRET_KEY"):
+        problem = secret_key_problem(environ["SECRET_KEY"])
+        if problem:
+            problems.append(problem)
+    if _truthy(environ.get("DEV_MAIL_VIEWER")):
+        problems.append(
+            "DEV_MAIL_VIEWER=true est interdit : la page /dev/courriels montrerait à tous les courriels, "
+            "liens de réinitialisation de mot de passe compris. Retirez cette variable."
+        )
+    if not environ.get("RATELIMIT_STORAGE_URI"):
+        problems.append(
+            "RATELIMIT_STORAGE_URI doit être donnée : redis://hôte:6379/0 (partagé par toutes les instances et "
+            "tous les processus), ou memory:// en connaissance de cause (compteurs propres à chaque processus : "
+            "avec 4 processus, une limite de 10 par minute en laisse passer 40)."
+        )
+    return problems
 
 
 CONFIGS = {

@@ -31,6 +31,13 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Charge les données de démonstration (webinaires, comptes, candidatures)."""
+    if current_app.config["ENVIRONMENT"] == "production":
+        # The demo accounts' passwords are printed in the README: in production they would open the back office.
+        raise click.ClickException(
+            "flask seed-demo est refusé en production : les comptes de démonstration ont des mots de passe publiés "
+            "dans le README. Créez les vrais comptes avec « flask referents create »."
+        )
+
     if if_empty and not demo.database_is_empty():
         click.echo("Base déjà remplie : données de démonstration non chargées.")
         return

@@ -100,8 +100,10 @@ def test_session_cookie_is_httponly_and_lax(app):
 
 @pytest.fixture
 def production_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "une-cle-de-production-assez-longue")
+    monkeypatch.setenv("SECRET_KEY", "Xq3-vN8_kR2pLw7Zt5Hy1Mb9Cd4Fg6Js0Ae")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.delenv("DEV_MAIL_VIEWER", raising=False)
     return tmp_path
 
 

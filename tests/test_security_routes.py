@@ -114,8 +114,9 @@ def test_totp_step_without_pending_login_goes_back_to_login(app, client):
 
 
 def test_dev_mail_viewer_does_not_exist_in_production(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "une-cle-de-production-assez-longue")
+    monkeypatch.setenv("SECRET_KEY", "Xq3-vN8_kR2pLw7Zt5Hy1Mb9Cd4Fg6Js0Ae")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.delenv("DEV_MAIL_VIEWER", raising=False)
     app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     client = app.test_client()
