@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.formatting import utcnow
+
+
+def new_security_stamp() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Referent(db.Model):
@@ -23,6 +28,9 @@ class Referent(db.Model):
     notify_new_applications: Mapped[bool] = mapped_column(default=True)
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_last_timecode: Mapped[int | None]  # last accepted TOTP step: a code works only once
+    # Random, never shown, replaced when the password changes. Links, sessions and trusted-device cookies
+    # carry a digest of it: signed with SECRET_KEY alone (a leaked key), they open nothing.
+    security_stamp: Mapped[str] = mapped_column(sa.String(64), default=new_security_stamp)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -65,14 +73,21 @@ def referents_to_notify(departement_code: str) -> list[Referent]:
 
 class LoginAttempt(db.Model):
     """One login attempt (password or second-factor code). Kept in the database so that the
-    throttling holds across several workers; old rows are purged by the ``purge-login-attempts`` job."""
+    throttling holds across several workers; old rows are purged by the ``purge-login-attempts`` job.
+
+    A row is written, as a failure, before the password is checked (``app/auth/throttle.py``); it
+    becomes a success when the password (or code) was right. ``blocked``: refused by a lock without
+    checking anything (recorded, but not counted towards the lock: it does not extend itself).
+    ``device_id``: made from a trusted device of the account, counted on that device's own lock."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(320), index=True)  # lower-cased, as typed
     ip_address: Mapped[str] = mapped_column(sa.String(64), index=True)
+    device_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(default=False)
+    blocked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -1,9 +1,10 @@
-"""Password hashing (argon2id) and the fingerprint that ties tokens and sessions to a password."""
+"""Password hashing (argon2id) and the fingerprint that ties tokens and sessions to an account's state."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -39,13 +40,16 @@ def needs_rehash(password_hash: str) -> bool:
         return False
 
 
-def password_fingerprint(password_hash: str | None) -> str:
-    """A short digest of the current hash: changes whenever the password changes (or is first set).
+def account_fingerprint(password_hash: str | None, security_stamp: str, purpose: str) -> str:
+    """A digest of the account's current password hash, keyed by its secret random stamp.
 
-    Put in reset/invitation tokens and in the session, it makes a used link and the other open
-    sessions die as soon as the password changes.
-    """
-    return hashlib.sha256((password_hash or "no-password").encode()).hexdigest()[:16]
+    Put in reset/invitation tokens, in the session and in the trusted-device cookie, it makes a used
+    link and the other open sessions die as soon as the password changes (new hash, new stamp). The
+    stamp lives only in the database: someone holding SECRET_KEY can sign any payload, but cannot
+    compute this digest, so cannot forge a link or a session. ``purpose`` keeps the digests of a
+    session, a link and a device apart (one cannot stand for another)."""
+    message = f"{purpose}:{password_hash or 'no-password'}".encode()
+    return hmac.new(security_stamp.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def password_problems(password: str, email: str = "") -> list[str]:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
-from app.auth import bp, services
+from app.auth import bp, devices, services
 from app.auth import session as auth_session
 from app.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from app.auth.models import Referent
@@ -37,16 +37,36 @@ def _throttle_settings() -> dict:
         "max_failures": config["LOGIN_MAX_FAILURES"],
         "max_failures_ip": config["LOGIN_MAX_FAILURES_PER_IP"],
         "lock_minutes": config["LOGIN_LOCK_MINUTES"],
+        "device_cookie": request.cookies.get(devices.COOKIE_NAME),
+        "secret_key": config["SECRET_KEY"],
+        "device_max_age_seconds": _device_max_age(),
     }
 
 
-def _finish_login(referent: Referent, next_url: str | None):
-    services.mark_logged_in(referent, _client_ip())
+def _device_max_age() -> int:
+    return current_app.config["LOGIN_TRUSTED_DEVICE_DAYS"] * 86400
+
+
+def _finish_login(referent: Referent, attempt, next_url: str | None):
+    services.mark_logged_in(referent, attempt)
     db.session.commit()
     security_log.info("Connexion de %s depuis %s", referent.email, _client_ip())
     auth_session.start_session(session, referent)
     flash(f"Bienvenue, {referent.name}.", "success")
-    return redirect(next_url or url_for("backoffice.dashboard"))
+    response = redirect(next_url or url_for("backoffice.dashboard"))
+    # This browser is now a trusted device of the account: its own lock from now on.
+    response.set_cookie(
+        devices.COOKIE_NAME,
+        devices.remember(
+            request.cookies.get(devices.COOKIE_NAME), referent, current_app.config["SECRET_KEY"], _device_max_age()
+        ),
+        max_age=_device_max_age(),
+        path=f"{bp.url_prefix}/",  # sent only to the login pages' area
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -60,13 +80,15 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            referent = services.authenticate(form.email.data, form.password.data, _client_ip(), **_throttle_settings())
+            referent, attempt = services.authenticate(
+                form.email.data, form.password.data, _client_ip(), **_throttle_settings()
+            )
         except services.TooManyAttempts as exc:
             db.session.commit()
             security_log.warning("Connexion refusée (blocage) pour %r depuis %s", form.email.data, _client_ip())
             error, status = str(exc), 429
         except services.InvalidCredentials as exc:
-            db.session.commit()  # the failure counts
+            db.session.commit()
             security_log.info("Échec de connexion pour %r depuis %s", form.email.data, _client_ip())
             error = str(exc)
         else:
@@ -74,7 +96,7 @@ def login():
                 db.session.commit()
                 auth_session.start_mfa(session, referent, next_url)
                 return redirect(url_for("auth.login_code"))
-            return _finish_login(referent, next_url)
+            return _finish_login(referent, attempt, next_url)
         form.password.data = ""
     return render_template(
         "auth/login.html", form=form, error=error, next_url=next_url, form_has_errors=bool(error)
@@ -93,20 +115,20 @@ def login_code():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        settings = _throttle_settings()
-        if services.is_locked(referent.email, _client_ip(), **settings):
+        try:
+            attempt = services.reserve_code_attempt(referent, _client_ip(), **_throttle_settings())
+        except services.TooManyAttempts as exc:
             auth_session.end_session(session)
-            flash(str(services.TooManyAttempts(settings["lock_minutes"])), "error")
+            flash(str(exc), "error")
             return redirect(url_for("auth.login"))
         try:
             services.verify_totp(referent, form.code.data)
         except services.InvalidCode as exc:
-            services.record_attempt(referent.email, _client_ip(), False)
-            db.session.commit()
+            db.session.commit()  # the attempt stays written as a failure
             form.code.errors.append(str(exc))
         else:
             next_url = safe_next(session.get(auth_session.MFA_NEXT))
-            return _finish_login(referent, next_url)
+            return _finish_login(referent, attempt, next_url)
     return render_template("auth/login_code.html", form=form), status
 
 

@@ -1,23 +1,28 @@
 """Account operations: authentication with throttling, tokens for reset and invitation, TOTP,
-account creation and changes. Explicit arguments, domain exceptions, ``flush()`` only."""
+account creation and changes. Explicit arguments, domain exceptions, ``flush()`` only (but for the
+throttling's reservations, committed at once: see ``app/auth/throttle.py``)."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import cast
 
 import pyotp
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.auth.models import LoginAttempt, Referent, ReferentDepartement, RevokedSession
+from app.auth import devices, throttle
+from app.auth.models import Referent, ReferentDepartement, RevokedSession, new_security_stamp
 from app.auth.passwords import (
+    account_fingerprint,
     hash_password,
     needs_rehash,
-    password_fingerprint,
     password_problems,
     verify_password,
 )
+from app.database import begin_write_transaction
 from app.emails import normalize_email
 from app.extensions import db
 from app.formatting import utcnow
@@ -75,50 +80,7 @@ def find_by_email(email: str) -> Referent | None:
     return db.session.scalar(sa.select(Referent).where(Referent.email == normalize_email(email)))
 
 
-# --- throttling -------------------------------------------------------------------------------
-
-
-def _recent_failures(condition, since: datetime) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            condition, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= since
-        )
-    )
-
-
-def is_locked(
-    email: str,
-    ip_address: str,
-    *,
-    max_failures: int,
-    max_failures_ip: int,
-    lock_minutes: int,
-    now: datetime | None = None,
-) -> bool:
-    """Locked when the account (by e-mail) or the address had too many failures in the last
-    ``lock_minutes``. A success on the account wipes its failures (not the address's)."""
-    since = (now or utcnow()) - timedelta(minutes=lock_minutes)
-    return (
-        _recent_failures(LoginAttempt.email == normalize_email(email), since) >= max_failures
-        or _recent_failures(LoginAttempt.ip_address == ip_address, since) >= max_failures_ip
-    )
-
-
-def record_attempt(email: str, ip_address: str, succeeded: bool, now: datetime | None = None) -> None:
-    email = normalize_email(email)
-    if succeeded:
-        db.session.execute(
-            sa.delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False))
-        )
-    db.session.add(
-        LoginAttempt(email=email[:320], ip_address=ip_address[:64], succeeded=succeeded, created_at=now or utcnow())
-    )
-    db.session.flush()
-
-
-def purge_login_attempts(older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
-    result = db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.created_at < (now or utcnow()) - older_than))
-    return result.rowcount or 0
+# --- authentication with throttling (app/auth/throttle.py) -------------------------------------
 
 
 def authenticate(
@@ -129,35 +91,71 @@ def authenticate(
     max_failures: int,
     max_failures_ip: int,
     lock_minutes: int,
+    device_cookie: str | None = None,
+    secret_key: str = "",
+    device_max_age_seconds: int = 0,
     now: datetime | None = None,
-) -> Referent:
-    """The active account for these credentials, or ``InvalidCredentials``/``TooManyAttempts``.
+) -> tuple[Referent, throttle.Attempt]:
+    """The active account for these credentials and its attempt (to pass to ``mark_logged_in`` once the
+    second factor, if any, is given), or ``InvalidCredentials``/``TooManyAttempts``.
 
-    Every failure is recorded (account and address); once locked, attempts are refused without even
-    checking the password and are not recorded (the lock does not extend itself)."""
-    if is_locked(
-        email,
-        ip_address,
-        max_failures=max_failures,
-        max_failures_ip=max_failures_ip,
-        lock_minutes=lock_minutes,
-        now=now,
-    ):
-        raise TooManyAttempts(lock_minutes)
+    The attempt is reserved (written as a failure) before the password is checked; once locked,
+    attempts are refused without checking the password. A browser that has already logged in to this
+    account (``device_cookie``) has a lock of its own."""
     referent = find_by_email(email)
+    device_id = (
+        devices.trusted_device_id(device_cookie, referent, secret_key, device_max_age_seconds)
+        if referent is not None and device_cookie
+        else None
+    )
+    limits = throttle.Limits(max_failures, max_failures_ip, lock_minutes)
+    try:
+        attempt = throttle.reserve(normalize_email(email), ip_address, limits, device_id=device_id, now=now)
+    except throttle.Locked:
+        raise TooManyAttempts(lock_minutes) from None
     valid = verify_password(referent.password_hash if referent else None, password)
     if not valid or referent is None or not referent.is_active:
-        record_attempt(email, ip_address, False, now)
-        raise InvalidCredentials()
-    if needs_rehash(referent.password_hash):
+        raise InvalidCredentials()  # the attempt stays written as a failure
+    if referent.password_hash and needs_rehash(referent.password_hash):
+        begin_write_transaction()  # SQLite: the reservation was committed after this session's first read
         referent.password_hash = hash_password(password)
-    return referent
+    return referent, attempt
 
 
-def mark_logged_in(referent: Referent, ip_address: str, now: datetime | None = None) -> None:
-    record_attempt(referent.email, ip_address, True, now)
+def reserve_code_attempt(
+    referent: Referent,
+    ip_address: str,
+    *,
+    max_failures: int,
+    max_failures_ip: int,
+    lock_minutes: int,
+    device_cookie: str | None = None,
+    secret_key: str = "",
+    device_max_age_seconds: int = 0,
+    now: datetime | None = None,
+) -> throttle.Attempt:
+    """The second-factor step counts on the same locks as the password (``TooManyAttempts``)."""
+    device_id = (
+        devices.trusted_device_id(device_cookie, referent, secret_key, device_max_age_seconds)
+        if device_cookie
+        else None
+    )
+    limits = throttle.Limits(max_failures, max_failures_ip, lock_minutes)
+    try:
+        return throttle.reserve(referent.email, ip_address, limits, device_id=device_id, now=now)
+    except throttle.Locked:
+        raise TooManyAttempts(lock_minutes) from None
+
+
+def mark_logged_in(referent: Referent, attempt: throttle.Attempt, now: datetime | None = None) -> None:
+    begin_write_transaction()
+    throttle.succeed(attempt)
     referent.last_login_at = now or utcnow()
     db.session.flush()
+
+
+def purge_login_attempts(older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
+    return throttle.purge(older_than, now)
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -180,7 +178,7 @@ def purge_revoked_sessions(older_than: timedelta, now: datetime | None = None) -
     result = db.session.execute(
         sa.delete(RevokedSession).where(RevokedSession.revoked_at < (now or utcnow()) - older_than)
     )
-    return result.rowcount or 0
+    return cast(sa.CursorResult, result).rowcount or 0
 
 
 # --- passwords and tokens ---------------------------------------------------------------------
@@ -194,9 +192,14 @@ def _serializer(secret_key: str, salt: str) -> URLSafeTimedSerializer:
 
 
 def make_token(referent: Referent, secret_key: str, salt: str) -> str:
-    """A signed link token carrying the account and its current password fingerprint: it stops
-    working as soon as the password is set or changed (single use)."""
-    return _serializer(secret_key, salt).dumps({"id": referent.id, "fp": password_fingerprint(referent.password_hash)})
+    """A signed link token naming the account with a digest of its password hash keyed by its secret
+    stamp: it stops working as soon as the password is set or changed (single use), and it cannot be
+    forged with SECRET_KEY alone."""
+    return _serializer(secret_key, salt).dumps({"id": referent.id, "fp": _token_fingerprint(referent, salt)})
+
+
+def _token_fingerprint(referent: Referent, salt: str) -> str:
+    return account_fingerprint(referent.password_hash, referent.security_stamp, f"token:{salt}")
 
 
 def load_token(token: str, secret_key: str, salt: str, max_age_seconds: int) -> Referent:
@@ -206,17 +209,25 @@ def load_token(token: str, secret_key: str, salt: str, max_age_seconds: int) -> 
         raise ExpiredToken() from error
     except BadSignature as error:
         raise InvalidToken() from error
-    referent = db.session.get(Referent, data.get("id")) if isinstance(data, dict) else None
-    if referent is None or not referent.is_active or data.get("fp") != password_fingerprint(referent.password_hash):
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("fp"), str):
+        raise InvalidToken()
+    referent = db.session.get(Referent, data["id"])
+    if (
+        referent is None
+        or not referent.is_active
+        or not hmac.compare_digest(data["fp"], _token_fingerprint(referent, salt))
+    ):
         raise InvalidToken()
     return referent
 
 
 def set_password(referent: Referent, password: str) -> None:
+    """The new password, and a new stamp: every link, session and trusted device of the old one dies."""
     problems = password_problems(password, referent.email)
     if problems:
         raise WeakPassword(problems)
     referent.password_hash = hash_password(password)
+    referent.security_stamp = new_security_stamp()
     db.session.flush()
 
 
@@ -252,12 +263,25 @@ def _matching_timecode(secret: str, code: str, now: datetime | None = None) -> i
 
 
 def verify_totp(referent: Referent, code: str, now: datetime | None = None) -> None:
-    """Accept a code once: the same (or an older) step cannot be replayed."""
+    """Accept a code once: the same (or an older) step cannot be replayed, even by requests sent at the
+    same instant. The last used step is written by a conditional UPDATE under the write lock: of
+    several requests with the same code, one changes the row, the others find it already used."""
     timecode = _matching_timecode(referent.totp_secret or "", code, now)
-    if timecode is None or (referent.totp_last_timecode is not None and timecode <= referent.totp_last_timecode):
+    if timecode is None:
         raise InvalidCode()
-    referent.totp_last_timecode = timecode
-    db.session.flush()
+    begin_write_transaction()
+    result = db.session.execute(
+        sa.update(Referent)
+        .where(
+            Referent.id == referent.id,
+            sa.or_(Referent.totp_last_timecode.is_(None), Referent.totp_last_timecode < timecode),
+        )
+        .values(totp_last_timecode=timecode)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(sa.CursorResult, result).rowcount != 1:
+        raise InvalidCode()
+    db.session.refresh(referent)
 
 
 def enable_totp(referent: Referent, secret: str, code: str, now: datetime | None = None) -> None:

@@ -17,7 +17,6 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 
 from app.auth import session as auth_session
 from app.auth.models import Referent
-from app.auth.passwords import password_fingerprint
 from app.auth.services import is_revoked
 from app.extensions import db
 
@@ -73,7 +72,7 @@ def guard():
     if (
         referent is None
         or not referent.is_active
-        or session.get(auth_session.PASSWORD_FINGERPRINT) != password_fingerprint(referent.password_hash)
+        or not auth_session.matches_account(session, referent)
         or is_revoked(session.get(auth_session.SESSION_ID))
     ):
         auth_session.end_session(session)

@@ -11,6 +11,7 @@ released together by a barrier, and returns the responses in the order of the re
 from __future__ import annotations
 
 import http.client
+import http.cookies
 import os
 import socket
 import subprocess
@@ -133,6 +134,7 @@ class Response:
     finished_at: float = 0.0
     body: bytes = field(default=b"", repr=False)
     set_cookie: str = ""  # e.g. the session carrying the flashed messages
+    cookies: dict = field(default_factory=dict)  # every cookie set by the response: {name: value}
 
 
 def request(port: int, req: Request, timeout: float = 120) -> Response:
@@ -148,6 +150,9 @@ def request(port: int, req: Request, timeout: float = 120) -> Response:
         connection.request(req.method, req.path, body=body, headers=headers)
         answer = connection.getresponse()
         data = answer.read()
+        cookies = http.cookies.SimpleCookie()
+        for header in answer.msg.get_all("Set-Cookie") or []:
+            cookies.load(header)
         return Response(
             req,
             answer.status,
@@ -155,6 +160,7 @@ def request(port: int, req: Request, timeout: float = 120) -> Response:
             time.monotonic(),
             data,
             answer.getheader("Set-Cookie") or "",
+            {name: morsel.value for name, morsel in cookies.items()},
         )
     finally:
         connection.close()
