@@ -71,12 +71,13 @@ def site_env(database_url: str, base: Path) -> dict[str, str]:
     return dict(
         os.environ,
         APP_ENV="production",
-        SECRET_KEY="cle-du-banc-d-essai-" + secrets.token_hex(8),
+        SECRET_KEY=secrets.token_urlsafe(48),
         DATABASE_URL=database_url,
         UPLOAD_FOLDER=str(base / "uploads"),
         STATIC_CACHE_FOLDER=str(base / "static-cache"),
         SESSION_COOKIE_SECURE="false",
         RATELIMIT_ENABLED="false",
+        RATELIMIT_STORAGE_URI="memory://",  # production wants it written explicitly
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(free_port()),  # nothing listens: SMTP is down during the whole benchmark
         LOG_LEVEL="WARNING",

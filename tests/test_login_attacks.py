@@ -71,7 +71,7 @@ def test_the_same_totp_code_from_four_sessions_logs_in_once(fresh):
     make_referent(email=EMAIL, totp_secret=secret)
     db.session.commit()
     totp = pyotp.TOTP(secret)
-    with GunicornServer(fresh, ready_path=LOGIN, env={"LOGIN_MAX_FAILURES": "100"}) as server:
+    with GunicornServer(fresh, ready_path=LOGIN, env={"LOGIN_MAX_FAILURES": "100"}, workers=2, threads=8) as server:
         # three rounds, one per time step the server accepts (previous, current, next: clock drift)
         for offset in (-30, 0, 30):
             sessions = []
@@ -94,7 +94,7 @@ def test_twenty_simultaneous_wrong_passwords_are_all_counted(fresh):
     make_referent(email=EMAIL)
     db.session.commit()
     env = {"LOGIN_MAX_FAILURES": "5", "LOGIN_MAX_FAILURES_PER_IP": "1000"}
-    with GunicornServer(fresh, ready_path=LOGIN, env=env) as server:
+    with GunicornServer(fresh, ready_path=LOGIN, env=env, workers=2, threads=8) as server:
         responses = fire(server.port, [Request("POST", LOGIN, form=login_form(f"mauvais-{i}")) for i in range(20)])
         assert_no_server_error(responses, server.log_tail())
         checked = [r for r in responses if r.status == 200 and "mot de passe incorrect" in r.body.decode()]
@@ -112,7 +112,7 @@ def test_the_owner_on_a_known_browser_is_not_locked_out(fresh):
     make_referent(email=EMAIL)
     db.session.commit()
     env = {"LOGIN_MAX_FAILURES": "5", "LOGIN_MAX_FAILURES_PER_IP": "1000"}
-    with GunicornServer(fresh, ready_path=LOGIN, env=env) as server:
+    with GunicornServer(fresh, ready_path=LOGIN, env=env, workers=2, threads=8) as server:
         first = request(server.port, Request("POST", LOGIN, form=login_form(DEFAULT_PASSWORD)))
         assert first.status == 302 and first.location.endswith(DASHBOARD)
         device = {DEVICE_COOKIE: first.cookies[DEVICE_COOKIE]}

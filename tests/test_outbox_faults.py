@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -275,7 +276,8 @@ def run_worker(app, port: int, lease_seconds: int = 600) -> subprocess.Popen:
     env = dict(
         os.environ,
         APP_ENV="production",
-        SECRET_KEY="cle-de-test-du-worker",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        RATELIMIT_STORAGE_URI="memory://",
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"],
         MAIL_SERVER="127.0.0.1",
