@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.routing import App
 from config import Config, ProductionConfig, config_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +19,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     if config_class is ProductionConfig or issubclass(config_class, ProductionConfig):
         config_class.check()
 
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    app = App(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.from_object(config_class)
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -70,7 +71,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app import applications, auth, backoffice, eligibility, mail, public, routing, static_assets, webinars
 
-    routing.init_app(app)  # before the rules: <token> parts refuse NUL and other control characters
+    routing.init_app(app)  # before the rules: the converters they pick (text, bounded int, private token)
     for module in (static_assets, public, eligibility, applications, webinars, auth, backoffice, mail):
         app.register_blueprint(module.bp)
 

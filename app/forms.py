@@ -4,21 +4,38 @@ import re
 from functools import cache
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 
-# C0 control characters but tab, line feed and carriage return, plus DEL. NUL in particular: PostgreSQL
-# refuses it in text (a 500 waiting to happen); the others only garble pages, mails and exports.
-_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters no field keeps: C0 and C1 control characters but tab and line feed, DEL, and the
+# bidirectional controls (embeddings and overrides U+202A–U+202E, isolates U+2066–U+2069, marks U+200E,
+# U+200F, U+061C) that display text in another order than it is stored ("facture\u202efdp.exe"). NUL in
+# particular: PostgreSQL refuses it in text (a 500 waiting to happen).
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Line breaks (CR, LF, NEL, Unicode line and paragraph separators) and tabs, which a single-line field
+# never keeps: a CR/LF in a structure name went into the référents' mail subject and blocked its sending.
+_LINE_BREAKS = re.compile("[\t\n\r\x85\u2028\u2029]+")
 
 
 def strip_control_characters(value):
-    """Filter added to every field of every form: typed text loses invisible control characters (lists
-    of values too); anything else (files, numbers, dates) is left alone."""
+    """Filter of multi-line fields (text areas): invisible characters removed, line breaks kept (CR LF
+    and lone CR become LF, NEL and the Unicode separators too). Lists of values are cleaned item by item;
+    anything else (files, numbers, dates) is left alone."""
     if isinstance(value, str):
-        return _CONTROL_CHARACTERS.sub("", value)
+        value = re.sub("\r\n?|[\x85\u2028\u2029]", "\n", value)
+        return _INVISIBLE.sub("", value)
     if isinstance(value, list):
         return [strip_control_characters(item) for item in value]
+    return value
+
+
+def normalize_single_line(value):
+    """Filter of every other field (text inputs, e-mail, telephone, choices, hidden fields): invisible
+    characters removed and each run of line breaks or tabs replaced by one space."""
+    if isinstance(value, str):
+        return _LINE_BREAKS.sub(" ", _INVISIBLE.sub("", value))
+    if isinstance(value, list):
+        return [normalize_single_line(item) for item in value]
     return value
 
 
@@ -46,8 +63,9 @@ def _french_translations():
 
 
 class BaseForm(FlaskForm):
-    """WTForms' built-in messages in French ("Ce champ est requis."); control characters removed from
-    every value typed (see ``strip_control_characters``)."""
+    """WTForms' built-in messages in French ("Ce champ est requis."); every value typed normalised on
+    input: invisible characters removed from all fields, line breaks too from every field but text areas
+    (``normalize_single_line``, ``strip_control_characters``)."""
 
     class Meta:
         locales = ("fr_FR", "fr")
@@ -57,7 +75,9 @@ class BaseForm(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters") or ()
-            options = dict(options, filters=(strip_control_characters, *filters))
+            multiline = issubclass(unbound_field.field_class, TextAreaField)
+            normalize = strip_control_characters if multiline else normalize_single_line
+            options = dict(options, filters=(normalize, *filters))
             return unbound_field.bind(form=form, **options)
 
 

@@ -9,6 +9,12 @@ from app.applications.models import (  # noqa: F401
     ApplicationPost,
     ApplicationTutor,
 )
-from app.auth.models import LoginAttempt, Referent, ReferentDepartement, RevokedSession  # noqa: F401
+from app.auth.models import (  # noqa: F401
+    LoginAttempt,
+    PasswordResetRequest,
+    Referent,
+    ReferentDepartement,
+    RevokedSession,
+)
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.webinars.models import Registration, Webinar, WebinarDepartement  # noqa: F401

@@ -22,7 +22,8 @@ def sample_url(app, rule) -> str:
     values = {}
     for argument in rule.arguments:
         converter = rule._converters.get(argument)
-        values[argument] = CONVERTER_SAMPLES.get(type(converter).__name__, "exemple")
+        names = [cls.__name__ for cls in type(converter).__mro__]  # the site's converters extend Werkzeug's
+        values[argument] = next((CONVERTER_SAMPLES[name] for name in names if name in CONVERTER_SAMPLES), "exemple")
     with app.test_request_context():
         from flask import url_for
 

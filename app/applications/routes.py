@@ -32,15 +32,6 @@ from app.territories import get_departement
 RETURN_TO_REVIEW = "verification"
 
 
-@bp.after_request
-def private_pages_not_cached(response):
-    """Pages reached by a private link are never stored by caches nor indexed."""
-    if request.view_args and "token" in request.view_args:
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 @bp.app_template_global()
 def application_helpers():
     return {
@@ -181,7 +172,7 @@ def _load(token: str, *, for_update: bool = False) -> Application:
     return application
 
 
-@bp.get("/candidature/reprendre/<token>")
+@bp.get("/candidature/reprendre/<token:token>")
 def resume(token: str):
     application = _load(token)
     if not application.is_draft:
@@ -206,7 +197,7 @@ def _draft_key() -> str:
     return "brouillon:" + str((request.view_args or {}).get("token", ""))
 
 
-@bp.route("/candidature/<token>/etape/<int:number>", methods=["GET", "POST"])
+@bp.route("/candidature/<token:token>/etape/<int:number>", methods=["GET", "POST"])
 @limit("application_submit", only_when=_is_final_submit)
 @limit("application_step")
 @limit("application_step_per_draft", key=_draft_key)
@@ -277,7 +268,7 @@ def _context(visit: wizard.Visit) -> dict:
     }
 
 
-@bp.get("/candidature/<token>/confirmation")
+@bp.get("/candidature/<token:token>/confirmation")
 def confirmation(token: str):
     application = _load(token)
     if application.is_draft:
@@ -300,7 +291,7 @@ def _reply_form(application: Application, items: list[str]):
     return type("FollowupReplyForm", (f.ReplyForm,), attrs)()
 
 
-@bp.get("/suivi/<token>")
+@bp.get("/suivi/<token:token>")
 def followup(token: str):
     application = _load(token)
     if application.is_draft:
@@ -321,7 +312,7 @@ def _render_followup(application, form, items, status: int = 200):
     ), status
 
 
-@bp.post("/suivi/<token>/message")
+@bp.post("/suivi/<token:token>/message")
 @limit("application_submit")
 @limit("application_upload", only_when=_has_upload)
 @limit("application_upload_per_draft", key=_draft_key, only_when=_has_upload)
@@ -370,7 +361,7 @@ def reply(token: str):
     return _render_followup(application, form, items)
 
 
-@bp.get("/suivi/<token>/documents/<int:document_id>")
+@bp.get("/suivi/<token:token>/documents/<int:document_id>")
 def document_download(token: str, document_id: int):
     application = _load(token)
     document = next((d for d in application.documents if d.id == document_id), None)
@@ -382,7 +373,7 @@ def document_download(token: str, document_id: int):
     return send_file(path, mimetype=document.content_type, as_attachment=True, download_name=document.original_filename)
 
 
-@bp.get("/suivi/<token>/recapitulatif.pdf")
+@bp.get("/suivi/<token:token>/recapitulatif.pdf")
 def summary_pdf(token: str):
     application = _load(token)
     if application.is_draft:

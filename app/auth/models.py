@@ -100,3 +100,15 @@ class RevokedSession(db.Model):
 
     session_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PasswordResetRequest(db.Model):
+    """A « mot de passe oublié » form sent, with the address as typed. The page only writes this row,
+    whatever the address: its answer time says nothing about which addresses have an account. The
+    worker then sends the link if an active account has that address (``app/auth/jobs.py``)."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)

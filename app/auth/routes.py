@@ -146,15 +146,12 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        from app.auth.notifications import queue_password_reset
-
-        referent = services.find_by_email(form.email.data)
-        if referent is not None and referent.is_active and referent.password_hash:
-            queue_password_reset(referent)
-            db.session.commit()
+        services.request_password_reset(form.email.data)  # the same work whatever the address
+        db.session.commit()
         flash(
-            "Si un compte actif correspond à cette adresse, un courriel vient d'y être envoyé avec un lien pour "
-            f"choisir un nouveau mot de passe. Ce lien est valable {current_app.config['ACCOUNT_TOKEN_HOURS']} heures.",
+            "Si un compte actif correspond à cette adresse, un courriel va y être envoyé dans quelques minutes avec "
+            "un lien pour choisir un nouveau mot de passe. Ce lien est valable "
+            f"{current_app.config['ACCOUNT_TOKEN_HOURS']} heures.",
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -186,13 +183,13 @@ def _token_page(token: str, salt: str, max_age_seconds: int, kind: str):
     return render_template("auth/new_password.html", form=form, referent=referent, kind=kind)
 
 
-@bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+@bp.route("/nouveau-mot-de-passe/<token:token>", methods=["GET", "POST"])
 def reset_password(token: str):
     hours = current_app.config["ACCOUNT_TOKEN_HOURS"]
     return _token_page(token, services.RESET_SALT, hours * 3600, "reset")
 
 
-@bp.route("/activer-mon-compte/<token>", methods=["GET", "POST"])
+@bp.route("/activer-mon-compte/<token:token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     days = current_app.config["ACCOUNT_INVITATION_DAYS"]
     return _token_page(token, services.INVITATION_SALT, days * 86400, "invitation")

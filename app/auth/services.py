@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.auth import devices, throttle
-from app.auth.models import Referent, ReferentDepartement, RevokedSession, new_security_stamp
+from app.auth.models import (
+    PasswordResetRequest,
+    Referent,
+    ReferentDepartement,
+    RevokedSession,
+    new_security_stamp,
+)
 from app.auth.passwords import (
     account_fingerprint,
     hash_password,
@@ -219,6 +225,26 @@ def load_token(token: str, secret_key: str, salt: str, max_age_seconds: int) -> 
     ):
         raise InvalidToken()
     return referent
+
+
+def request_password_reset(email: str, now: datetime | None = None) -> None:
+    """Write the request down, the same way whether or not an account has this address; the worker
+    sends the link (``send_password_reset_links``)."""
+    db.session.add(PasswordResetRequest(email=(email or "")[:320], requested_at=now or utcnow()))
+    db.session.flush()
+
+
+def pending_password_resets(limit: int = 100) -> list[PasswordResetRequest]:
+    """The oldest requests not yet handled, locked for this worker (``SKIP LOCKED``: another worker takes
+    the next ones). Call after ``begin_write_transaction()``."""
+    return list(
+        db.session.scalars(
+            sa.select(PasswordResetRequest)
+            .order_by(PasswordResetRequest.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
 
 
 def set_password(referent: Referent, password: str) -> None:

@@ -87,40 +87,26 @@ def detail(webinar_id: int):
             question=form.question.data or "",
         )
         try:
-            registration = services.register(webinar.id, data)
+            services.register(webinar.id, data)
         except services.AlreadyRegistered as error:
             services.send_management_link(error.registration)
-            db.session.commit()
-            # Shown above the form, where the person is looking: the page opens with the focus on it.
-            flash(
-                "Une inscription à ce webinaire existe déjà pour cette adresse électronique. Nous venons de vous "
-                "renvoyer par courriel le lien qui permet de la consulter ou de l'annuler.",
-                REGISTRATION_NOTICE,
-            )
-            # The fragment names the message: the form's own address ends in #inscription, which the browser
-            # would otherwise keep across the redirect and scroll to instead.
-            return redirect(url_for("webinars.detail", webinar_id=webinar.id, _anchor="message-inscription"))
         except services.WebinarError as error:
             db.session.rollback()
             flash(error.message, "error")
             # The fragment names the message: the form's own address ends in #inscription, which the browser
             # would otherwise keep across the redirect and scroll to instead.
             return redirect(url_for("webinars.detail", webinar_id=webinar.id, _anchor="message-inscription"))
-        # Read before the commit expires them (no reload query after it).
-        status, email, token = registration.status, registration.email, registration.token
-        position = registration.position_at_registration
         db.session.commit()
-        # The registration page's status box says « confirmée » or the waiting position: the message only
-        # adds what happened, inside that box.
-        if status is RegistrationStatus.CONFIRMED:
-            flash(f"Un courriel de confirmation avec l'invitation vient d'être envoyé à {email}.", REGISTRATION_NOTICE)
-        else:
-            flash(
-                f"Le webinaire était complet : un courriel avec votre position ({position}) vient d'être envoyé "
-                f"à {email}.",
-                REGISTRATION_NOTICE,
-            )
-        return redirect(url_for("webinars.manage", token=token))
+        # The same answer whether the address was already registered or not (nobody learns who is): the
+        # status, the waiting-list position and the management link go to the address, by mail. Shown
+        # above the form, where the person is looking: the page opens with the focus on it.
+        flash(
+            f"Votre demande d'inscription est enregistrée. Un courriel vient d'être envoyé à {form.email.data} : il "
+            "indique si votre place est confirmée ou si vous êtes sur la liste d'attente, avec le lien pour consulter "
+            "ou annuler votre inscription. Sans nouvelles d'ici quelques minutes, vérifiez vos courriers indésirables.",
+            REGISTRATION_NOTICE,
+        )
+        return redirect(url_for("webinars.detail", webinar_id=webinar.id, _anchor="message-inscription"))
     if request.method == "POST" and not webinar.registration_open(now):
         flash("Les inscriptions à ce webinaire sont closes.", "error")
         return redirect(url_for("webinars.detail", webinar_id=webinar.id))
@@ -141,7 +127,7 @@ def _manage_query():
     return _registration_query().add_columns(Registration.waiting_position_column())
 
 
-@bp.get("/inscription/<token>")
+@bp.get("/inscription/<token:token>")
 def manage(token: str):
     read_only_request()
     row = db.session.execute(_manage_query(), {"token": token}).first()
@@ -157,7 +143,7 @@ def manage(token: str):
     )
 
 
-@bp.get("/inscription/<token>/invitation.ics")
+@bp.get("/inscription/<token:token>/invitation.ics")
 def invitation(token: str):
     registration = _registration_or_404(token)
     if registration.status is not RegistrationStatus.CONFIRMED or registration.webinar.is_cancelled:
@@ -171,7 +157,7 @@ def invitation(token: str):
     return _calendar_response(data, "REQUEST", "invitation.ics")
 
 
-@bp.route("/inscription/<token>/annuler", methods=["GET", "POST"])
+@bp.route("/inscription/<token:token>/annuler", methods=["GET", "POST"])
 def cancel(token: str):
     registration = _registration_or_404(token)
     form = ConfirmForm()

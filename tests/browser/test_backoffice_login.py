@@ -124,6 +124,9 @@ def test_forgotten_password_journey(page, live_server, live_app, account):
     expect(page.get_by_role("status").first).to_contain_text("Si un compte actif correspond à cette adresse")
 
     with live_app.app_context():
+        from app.auth.jobs import send_password_reset_links
+
+        send_password_reset_links()  # what the worker does at its next pass
         body = db.session.scalar(
             sa.select(OutboxMessage.body_text)
             .where(OutboxMessage.to_address == account)
