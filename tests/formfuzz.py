@@ -16,7 +16,6 @@ get a valid option most of the time and garbage otherwise. The CSRF token is wha
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -136,9 +135,14 @@ def form_strategy(fields: dict[str, FormField], fixed: dict[str, str]):
     return st.fixed_dictionaries(drawn)
 
 
-def visible(value: str) -> str | None:
-    """How a typed value should appear in the re-rendered page (None: not checkable)."""
-    cleaned = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value).strip()
+def visible(value: str, kind: str = "text") -> str | None:
+    """How a typed value should appear in the re-rendered page, as the site normalises it on input
+    (``app/forms.py``: invisible characters removed, and line breaks in a single-line field); None: not
+    checkable."""
+    from app.forms import normalize_single_line, strip_control_characters
+
+    normalize = strip_control_characters if kind == "textarea" else normalize_single_line
+    cleaned = normalize(value).strip()
     if not cleaned or len(cleaned) > 200 or "\r" in cleaned or "\n" in cleaned:
         return None
     return cleaned
@@ -182,7 +186,7 @@ def fuzz_form(
                 kind = fields[name].kind
                 if value is None or kind in ("password", "file", "checkbox", "radio", "select", "hidden"):
                     continue
-                shown = visible(value)
+                shown = visible(value, kind)
                 if shown and shown not in text:
                     raise AssertionError(f"{target} : la saisie du champ {name!r} ({shown!r}) a disparu de la page")
             assert "<script>alert(1)</script>" not in response.text, f"{target} : valeur non échappée"
