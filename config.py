@@ -51,8 +51,25 @@ class Config:
     SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)  # back office: log in again after this, active or not
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost forms after a long pause
 
-    # Uploads (documents of applications and messages)
+    # Uploads (documents of applications and messages): where they are stored (app/storage.py)
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")  # "local" (UPLOAD_FOLDER) or "s3"
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER")  # default: instance/uploads
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # empty: AWS itself
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_REGION = os.environ.get("S3_REGION") or None
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID") or None
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY") or None
+    S3_PATH_STYLE = _env_bool("S3_PATH_STYLE", False)  # bucket in the path (most S3-compatible servers)
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")  # e.g. "documents/": keys start with it
+    S3_TIMEOUT_SECONDS = _env_int("S3_TIMEOUT_SECONDS", 10)
+    # Antivirus (app/antivirus.py): a clamd socket, or its host and port. On as soon as one is given.
+    CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
+    CLAMD_HOST = os.environ.get("CLAMD_HOST", "")
+    CLAMD_PORT = _env_int("CLAMD_PORT", 3310)
+    CLAMD_TIMEOUT_SECONDS = _env_int("CLAMD_TIMEOUT_SECONDS", 30)
+    ANTIVIRUS_ENABLED = _env_bool("ANTIVIRUS_ENABLED", bool(CLAMD_SOCKET or CLAMD_HOST))
+    # clamd unreachable at upload: refuse the file (true), or keep it unreadable until a scan succeeds (false).
+    ANTIVIRUS_REQUIRED = _env_bool("ANTIVIRUS_REQUIRED", False)
     UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
     # What the applicant may store for one application (wizard and replies): files and their total size.
     APPLICATION_MAX_DOCUMENTS = _env_int("APPLICATION_MAX_DOCUMENTS", 30)
@@ -163,6 +180,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENVIRONMENT = "testing"
     TESTING = True
+    # The tests that scan start their own clamd (tests/servers/clamd.py) and turn it on.
+    ANTIVIRUS_ENABLED = _env_bool("ANTIVIRUS_ENABLED", False)
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False  # individual tests turn it back on to prove CSRF protection
     MAIL_SERVER = ""
@@ -224,6 +243,16 @@ def production_problems(environ: Mapping[str, str]) -> list[str]:
             "DEV_MAIL_VIEWER=true est interdit : la page /dev/courriels montrerait à tous les courriels, "
             "liens de réinitialisation de mot de passe compris. Retirez cette variable."
         )
+    clamd = environ.get("CLAMD_SOCKET") or environ.get("CLAMD_HOST")
+    antivirus = (environ.get("ANTIVIRUS_ENABLED") or "").strip().lower()
+    if not clamd and antivirus not in ("false", "0", "no", "off", "non"):
+        problems.append(
+            "l'antivirus n'est pas configuré : donnez CLAMD_SOCKET (socket du démon clamd, paquet Debian "
+            "clamav-daemon) ou CLAMD_HOST et CLAMD_PORT, ou, en connaissance de cause, ANTIVIRUS_ENABLED=false "
+            "(les fichiers déposés ne seraient alors pas analysés)."
+        )
+    if (environ.get("STORAGE_BACKEND") or "local").lower() == "s3" and not environ.get("S3_BUCKET"):
+        problems.append("STORAGE_BACKEND=s3 demande S3_BUCKET (et S3_ENDPOINT_URL hors AWS, S3_ACCESS_KEY_ID…).")
     if not environ.get("RATELIMIT_STORAGE_URI"):
         problems.append(
             "RATELIMIT_STORAGE_URI doit être donnée : redis://hôte:6379/0 (partagé par toutes les instances et "

@@ -57,9 +57,10 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    from app import page_cache
+    from app import page_cache, storage
 
     page_cache.init_app(app)
+    storage.init_app(app)
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -5,18 +5,23 @@ A backup is one folder ``<BACKUP_FOLDER>/tig-<AAAAMMJJ-HHMMSS>/`` holding:
 - ``database.sqlite3`` (SQLite: the online backup API, consistent while the site runs), or
   ``database.dump`` (PostgreSQL: ``pg_dump --format=custom``, which must be on PATH; otherwise the
   command prints the equivalent ``pg_dump`` line to run by hand and fails);
-- ``uploads.tar.gz``: the folder ``UPLOAD_FOLDER`` (documents of applications and messages);
+- ``uploads.tar.gz``: the stored files (documents of applications and messages): the folder
+  ``UPLOAD_FOLDER`` with the local storage, every object of the bucket with the S3 storage (read
+  through ``app/storage.py``, streamed);
 - ``manifest.json``: date, database kind, Alembic revision, sizes and SHA-256 of both files.
 
 ``flask restore <folder>`` checks the manifest checksums, then replaces the database content
 (SQLite: backup API in the other direction; PostgreSQL: ``pg_restore --clean --if-exists``) and the
-uploads folder (the current one is kept aside as ``<UPLOAD_FOLDER>.avant-restauration-<date>``).
+stored files: the local folder is replaced (the current one kept aside as
+``<UPLOAD_FOLDER>.avant-restauration-<date>``); in a bucket, every object of the archive is written back
+(objects the archive does not hold are left: ``flask storage orphans`` lists those no document uses).
 Stop the site and the worker before restoring. ``flask backup --keep N`` (or ``BACKUP_KEEP``) then
 deletes all but the N most recent backups of the folder: run it daily from cron or a systemd timer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -33,6 +38,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
+from app.storage import LocalStorage, Storage, StorageError, get_storage
+from app.storage_cli import copy_objects
 
 
 class BackupError(RuntimeError):
@@ -123,11 +130,14 @@ def create_backup(destination: Path | None = None, now: datetime | None = None) 
     else:
         raise BackupError(f"Base de données non prise en charge : {url.get_backend_name()}")
 
-    uploads = Path(current_app.config["UPLOAD_FOLDER"])
     uploads_file = folder / "uploads.tar.gz"
+    storage = get_storage()
     with tarfile.open(uploads_file, "w:gz") as archive:
-        if uploads.is_dir():
-            archive.add(uploads, arcname="uploads")
+        if isinstance(storage, LocalStorage):
+            if storage.folder.is_dir():
+                archive.add(storage.folder, arcname="uploads")
+        else:
+            _archive_objects(storage, archive)
     manifest = {
         "created_at": now.isoformat(),
         "database": url.get_backend_name(),
@@ -138,6 +148,17 @@ def create_backup(destination: Path | None = None, now: datetime | None = None) 
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return BackupResult(folder, database_file, uploads_file)
+
+
+def _archive_objects(storage: Storage, archive: tarfile.TarFile) -> None:
+    """Every object of ``storage`` into ``archive`` under ``uploads/<key>``, streamed one by one."""
+    for item in storage.objects():
+        info = tarfile.TarInfo(f"uploads/{item.key}")
+        info.size = item.size
+        info.mtime = int(item.modified_at.timestamp())
+        info.mode = 0o640
+        with contextlib.closing(storage.open(item.key)) as stream:
+            archive.addfile(info, stream)
 
 
 def prune_backups(root: Path, keep: int) -> list[Path]:
@@ -200,9 +221,20 @@ def restore_backup(folder: Path, now: datetime | None = None) -> None:
             shutil.rmtree(staging, ignore_errors=True)
             raise BackupError(f"pg_restore a échoué : {result.stderr.strip()}")
 
+    restored = staging / "uploads"
+    storage = get_storage()
+    if not isinstance(storage, LocalStorage):
+        try:
+            copy_objects(LocalStorage(restored), storage)
+        except StorageError as error:
+            raise BackupError(
+                f"Base restaurée, mais fichiers non copiés dans le compartiment ({error.detail}) : relancez "
+                f"« flask storage migrate-local-to-s3 --source {restored} », qui reprend là où la copie s'est arrêtée."
+            ) from error
+        shutil.rmtree(staging, ignore_errors=True)
+        return
     if uploads.exists():
         uploads.rename(uploads.parent / f"{uploads.name}.avant-restauration-{now:%Y%m%d-%H%M%S}")
-    restored = staging / "uploads"
     if restored.is_dir():
         restored.rename(uploads)
     else:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app import backup, demo, privacy
+from app import backup, demo, privacy, storage_cli
 from app.auth.cli import referents
 from app.extensions import db
 from app.jobs import JOBS, run_due_jobs
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(referents)
     backup.init_app(app)
     privacy.init_app(app)
+    storage_cli.init_app(app)
 
 
 @click.command("seed-demo")

@@ -2,7 +2,8 @@
 
 from flask import Flask
 
-from app import territories
+from app import antivirus, territories
+from app.applications.uploads import downloadable
 from app.formatting import JINJA_FILTERS, time_range_fr
 from app.static_assets import dsfr_url
 
@@ -18,4 +19,6 @@ def init_app(app: Flask) -> None:
         get_departement=territories.get_departement,
         departement_label=territories.departement_label,
         site_name=app.config["SITE_NAME"],
+        document_downloadable=downloadable,
+        antivirus_enabled=lambda: antivirus.is_enabled(app.config),
     )

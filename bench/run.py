@@ -78,6 +78,7 @@ def site_env(database_url: str, base: Path) -> dict[str, str]:
         SESSION_COOKIE_SECURE="false",
         RATELIMIT_ENABLED="false",
         RATELIMIT_STORAGE_URI="memory://",  # production wants it written explicitly
+        ANTIVIRUS_ENABLED="false",  # no clamd in the benchmark
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(free_port()),  # nothing listens: SMTP is down during the whole benchmark
         LOG_LEVEL="WARNING",

@@ -128,3 +128,31 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture(scope="session")
+def clamd_server():
+    """A real clamd for the session (tests/servers/clamd.py); missing or failing: the test fails, never skips."""
+    from tests.servers.clamd import ClamdServer, ClamdUnavailable
+
+    server = ClamdServer()
+    try:
+        server.start()
+    except ClamdUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server for the session (``rclone serve s3``, tests/servers/s3.py)."""
+    from tests.servers.s3 import S3Server, S3Unavailable
+
+    server = S3Server()
+    try:
+        server.start()
+    except S3Unavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.stop()

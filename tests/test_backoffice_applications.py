@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from app.antivirus import ScanStatus
 from app.applications import review
 from app.applications.exports import neutralise
 from app.applications.models import (
@@ -564,6 +565,7 @@ def test_document_download_only_for_authorised_referents(app, client, db, auth, 
         content_type="application/pdf",
         size_bytes=13,
         sha256="0" * 64,
+        scan_status=ScanStatus.CLEAN,  # served only once the antivirus passed it
     )
     db.session.add(document)
     db.session.flush()

@@ -278,6 +278,7 @@ def run_worker(app, port: int, lease_seconds: int = 600) -> subprocess.Popen:
         APP_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
         RATELIMIT_STORAGE_URI="memory://",
+        ANTIVIRUS_ENABLED="false",
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"],
         MAIL_SERVER="127.0.0.1",

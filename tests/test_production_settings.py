@@ -40,6 +40,7 @@ def production_env(tmp_path, **changes) -> dict[str, str]:
         "SECRET_KEY": GOOD_KEY,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "ANTIVIRUS_ENABLED": "false",
     }
     env.update(changes)
     return {key: value for key, value in env.items() if value is not None}
@@ -47,7 +48,11 @@ def production_env(tmp_path, **changes) -> dict[str, str]:
 
 def start_production(tmp_path, **changes) -> subprocess.CompletedProcess:
     """Import wsgi.py (what gunicorn does) with APP_ENV=production and this environment."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SECRET_", "DEV_", "RATELIMIT_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SECRET_", "DEV_", "RATELIMIT_", "ANTIVIRUS_", "CLAMD_", "STORAGE_", "S3_"))
+    }
     env.pop("DATABASE_URL", None)
     env.update(production_env(tmp_path, **changes), APP_ENV="production")
     return subprocess.run(
@@ -97,6 +102,17 @@ def test_every_development_setting_is_named(tmp_path):
     assert "RATELIMIT_STORAGE_URI doit être donnée" in text and "redis://" in text
 
 
+def test_antivirus_required_unless_explicitly_disabled(tmp_path):
+    [problem] = production_problems(production_env(tmp_path, ANTIVIRUS_ENABLED=None))
+    assert "l'antivirus n'est pas configuré" in problem and "CLAMD_SOCKET" in problem
+    assert production_problems(production_env(tmp_path, ANTIVIRUS_ENABLED="true"))
+    assert (
+        production_problems(production_env(tmp_path, ANTIVIRUS_ENABLED=None, CLAMD_SOCKET="/run/clamav/clamd.ctl"))
+        == []
+    )
+    assert production_problems(production_env(tmp_path, ANTIVIRUS_ENABLED=None, CLAMD_HOST="clamav.interne")) == []
+
+
 def test_memory_rate_limits_only_when_asked_for_explicitly(tmp_path):
     assert production_problems(production_env(tmp_path, RATELIMIT_STORAGE_URI="memory://")) == []
     assert production_problems(production_env(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")) == []
@@ -109,6 +125,7 @@ def test_the_real_entry_point_refuses_to_start(tmp_path):
         ({"SECRET_KEY": "trop-court"}, "trop courte"),
         ({"DEV_MAIL_VIEWER": "true"}, "DEV_MAIL_VIEWER=true est interdit"),
         ({"RATELIMIT_STORAGE_URI": None}, "RATELIMIT_STORAGE_URI doit être donnée"),
+        ({"ANTIVIRUS_ENABLED": None}, "l'antivirus n'est pas configuré"),
     ]:
         result = start_production(tmp_path, **changes)
         assert result.returncode != 0, changes

@@ -104,6 +104,7 @@ def production_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "Xq3-vN8_kR2pLw7Zt5Hy1Mb9Cd4Fg6Js0Ae")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("ANTIVIRUS_ENABLED", "false")
     monkeypatch.delenv("DEV_MAIL_VIEWER", raising=False)
     return tmp_path
 

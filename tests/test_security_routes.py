@@ -117,6 +117,7 @@ def test_dev_mail_viewer_does_not_exist_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "Xq3-vN8_kR2pLw7Zt5Hy1Mb9Cd4Fg6Js0Ae")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("ANTIVIRUS_ENABLED", "false")
     monkeypatch.delenv("DEV_MAIL_VIEWER", raising=False)
     app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     client = app.test_client()

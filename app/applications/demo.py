@@ -374,6 +374,8 @@ def load_demo_applications() -> list[str]:
                         content_type=stored.content_type,
                         size_bytes=stored.size_bytes,
                         sha256=stored.sha256,
+                        scan_status=stored.scan_status,
+                        scan_detail=stored.scan_detail,
                         uploaded_at=submitted,
                     )
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.antivirus import ScanStatus
 from app.applications import stored_files
 from app.applications.errors import NotEditable, QuotaExceeded
 from app.applications.history import record_event
@@ -128,6 +129,9 @@ def add_document(
         content_type=stored.content_type,
         size_bytes=stored.size_bytes,
         sha256=stored.sha256,
+        scan_status=stored.scan_status,
+        scan_detail=stored.scan_detail,
+        scanned_at=now if stored.scan_status is not ScanStatus.NOT_SCANNED else None,
         source=source,
         message=message,
         uploaded_at=now,

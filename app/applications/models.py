@@ -14,6 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.antivirus import ScanStatus
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import date_fr, utcnow
@@ -289,7 +290,8 @@ class DocumentSource(enum.Enum):
 
 
 class ApplicationDocument(db.Model):
-    """An uploaded file, stored outside static/ under a random name, never served publicly."""
+    """An uploaded file, stored under a random key (app/storage.py), never served publicly; served to
+    those allowed only once its antivirus scan allows it (app/applications/uploads.py)."""
 
     __tablename__ = "application_documents"
 
@@ -307,6 +309,10 @@ class ApplicationDocument(db.Model):
         sa.ForeignKey("application_messages.id", ondelete="SET NULL"), index=True
     )
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Antivirus (app/antivirus.py): pending → clean | infected | error; not_scanned while it is disabled.
+    scan_status: Mapped[ScanStatus] = mapped_column(_enum(ScanStatus, 20), default=ScanStatus.PENDING, index=True)
+    scan_detail: Mapped[str] = mapped_column(sa.String(300), default="")  # signature found, error, PDF cleaning
+    scanned_at: Mapped[datetime | None]
 
     application: Mapped[Application] = relationship(back_populates="documents")
     message: Mapped[ApplicationMessage | None] = relationship(back_populates="attachments")

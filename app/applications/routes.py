@@ -19,7 +19,7 @@ from app.applications.history import public_events
 from app.applications.models import Application
 from app.applications.pdf import application_summary_pdf
 from app.applications.submission import summary_filename
-from app.applications.uploads import UploadRefused, has_file, human_size, stored_path
+from app.applications.uploads import UploadRefused, download_response, has_file, human_size
 from app.applications.validators import InvalidValue, format_phone, format_siret
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import Answers, active_regime, evaluate
@@ -367,10 +367,7 @@ def document_download(token: str, document_id: int):
     document = next((d for d in application.documents if d.id == document_id), None)
     if document is None:
         abort(404)
-    path = stored_path(current_app.config["UPLOAD_FOLDER"], document.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=document.content_type, as_attachment=True, download_name=document.original_filename)
+    return download_response(document)
 
 
 @bp.get("/suivi/<token:token>/recapitulatif.pdf")

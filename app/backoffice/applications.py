@@ -8,7 +8,7 @@ application of another département does not exist for the référent (404).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
 from app.applications import review, stored_files
@@ -35,7 +35,7 @@ from app.applications.queue import (
     queue_select,
     tab_counts,
 )
-from app.applications.uploads import UploadRefused, has_file, human_size, stored_path
+from app.applications.uploads import UploadRefused, download_response, has_file, human_size
 from app.applications.validators import format_phone
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
@@ -369,22 +369,7 @@ def application_document(application_id: int, document_id: int):
     document = db.session.get(ApplicationDocument, document_id)
     if document is None or document.application_id != application.id:
         abort(404)
-    try:
-        path = stored_path(current_app.config["UPLOAD_FOLDER"], document.stored_name)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.original_filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download_response(document)
 
 
 @bp.get("/candidatures/<int:application_id>/attestation.pdf")
