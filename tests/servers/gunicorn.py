@@ -82,7 +82,8 @@ class GunicornServer:
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
-        deadline = time.monotonic() + 60
+        # Generous: on a machine loaded by other jobs, importing the app in every worker can take a minute.
+        deadline = time.monotonic() + 180
         while True:
             try:
                 if request(self.port, Request("GET", self.ready_path), timeout=5).status == 200:
@@ -93,7 +94,7 @@ class GunicornServer:
                 raise RuntimeError("gunicorn s'est arrêté :\n" + self.log_tail())
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("gunicorn ne répond pas")
+                raise RuntimeError("gunicorn ne répond pas :\n" + self.log_tail())
             time.sleep(0.3)
 
     def stop(self) -> None:
