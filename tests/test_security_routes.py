@@ -1,6 +1,8 @@
 """Generic route security, walking ``app.url_map`` so that routes added later are covered too.
 
-- every POST route rejects a request without CSRF token (French 400 page, security headers);
+- every POST route rejects a request without CSRF token (French 400 page, security headers), but the
+  applicant's own forms, which check their token themselves to show the typed values back: those change
+  nothing and say why in French (``tests/test_nothing_typed_lost.py`` posts them with real data);
 - every back-office route (``backoffice.*`` and everything under ``/espace-referent/`` but the
   public login/reset pages) refuses an anonymous visitor, for every method, without touching data;
 - the development mail viewer does not exist in production.
@@ -14,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from app.extensions import csrf
 from config import ProductionConfig
 from tests.test_security_baseline import assert_security_headers, sample_url
 
@@ -29,6 +32,19 @@ PUBLIC_AUTH_ENDPOINTS = {
 }
 
 
+# Views exempted from the blanket check because a refused token must give the typed values back (the
+# draft's private link, or nothing at all, is what they trust): each checks its form's token itself.
+KEEP_ON_LOST_SESSION = {"applications.start", "applications.step", "applications.reply", "webinars.detail"}
+
+
+def exempted_endpoints(app) -> set[str]:
+    return {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if f"{view.__module__}.{view.__name__}" in csrf._exempt_views
+    }
+
+
 def post_rules(app):
     return [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
 
@@ -42,26 +58,44 @@ def protected_rules(app):
     ]
 
 
-def test_every_post_route_rejects_a_missing_csrf_token(csrf_app):
+def test_only_the_applicants_forms_check_their_token_themselves(app):
+    assert exempted_endpoints(app) == KEEP_ON_LOST_SESSION
+
+
+def assert_token_refused(response, rule, url: str, label: str) -> None:
+    if rule.endpoint in KEEP_ON_LOST_SESSION:
+        # The form back with a French message (or the sample address does not exist): never accepted.
+        assert response.status_code in (200, 404), f"POST {url} {label} → {response.status_code}"
+        if response.status_code == 200:
+            assert "expiré" in response.text or "pas encore enregistrées" in response.text, url
+    else:
+        assert response.status_code == 400, f"POST {url} {label} → {response.status_code}"
+        assert "Requête incorrecte" in response.text, url
+        assert "Le formulaire a expiré" in response.text, url
+
+
+def test_every_post_route_rejects_a_missing_csrf_token(csrf_app, db):
     client = csrf_app.test_client()
     rules = post_rules(csrf_app)
     assert len(rules) >= 5, [rule.rule for rule in rules]
+    before = _database_snapshot(db)
     for rule in rules:
         url = sample_url(csrf_app, rule)
         response = client.post(url, data={"email": "x@example.org", "password": "x"})
-        assert response.status_code == 400, f"POST {url} sans jeton CSRF → {response.status_code}"
-        assert "Requête incorrecte" in response.text, url
-        assert "Le formulaire a expiré" in response.text, url
+        assert_token_refused(response, rule, url, "sans jeton CSRF")
         assert_security_headers(response, url)
+    assert _database_snapshot(db) == before, "une requête sans jeton a modifié la base"
 
 
-def test_every_post_route_rejects_a_forged_csrf_token(csrf_app):
+def test_every_post_route_rejects_a_forged_csrf_token(csrf_app, db):
     client = csrf_app.test_client()
     client.get("/")  # a session exists, the token does not match it
+    before = _database_snapshot(db)
     for rule in post_rules(csrf_app):
         url = sample_url(csrf_app, rule)
         response = client.post(url, data={"csrf_token": "jeton-contrefait"})
-        assert response.status_code == 400, f"POST {url} avec un faux jeton → {response.status_code}"
+        assert_token_refused(response, rule, url, "avec un faux jeton")
+    assert _database_snapshot(db) == before, "une requête au jeton contrefait a modifié la base"
 
 
 def _database_snapshot(db) -> dict[str, int]:

@@ -174,14 +174,15 @@ def record_edit(application: Application, what: str, *, now: datetime) -> None:
 
 # --- answers kept as typed -------------------------------------------------------------------------
 
+# Drafts saved earlier may carry this marker among their answers (errors were then shown on reopening).
 _INVALID = "__invalid__"
 
 
-def keep_raw(application: Application, step_key: str, raw: dict[str, list[str]], *, invalid: bool) -> None:
-    """Keep a step's answers as typed (the wizard passes only its form's fields, each value bounded);
-    ``invalid`` marks answers that failed validation (their errors are shown again on reopening)."""
+def keep_raw(application: Application, step_key: str, raw: dict[str, list[str]]) -> None:
+    """Keep a step's answers as typed (the wizard passes only its form's fields, each value bounded).
+    They are shown again without their errors: errors come when the person sends the step."""
     answers = dict(application.draft_answers or {})
-    answers[step_key] = {**raw, **({_INVALID: ["1"]} if invalid else {})}
+    answers[step_key] = raw
     application.draft_answers = answers  # reassign: JSON columns are not mutation-tracked
 
 
@@ -198,10 +199,6 @@ def raw_answers(application: Application, step_key: str) -> dict[str, list[str]]
     if raw is None:
         return None
     return {key: values for key, values in raw.items() if key != _INVALID}
-
-
-def raw_invalid(application: Application, step_key: str) -> bool:
-    return _INVALID in ((application.draft_answers or {}).get(step_key) or {})
 
 
 # --- valid answers saved on the application --------------------------------------------------------

@@ -24,8 +24,9 @@ from app.applications.validators import InvalidValue, format_phone, format_siret
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import Answers, active_regime, evaluate
 from app.eligibility.structures import StructureType
-from app.extensions import db
+from app.extensions import csrf, db
 from app.formatting import utcnow
+from app.forms import form_token_valid
 from app.ratelimits import limit
 from app.territories import get_departement
 
@@ -48,6 +49,7 @@ def application_helpers():
 
 
 @bp.route("/candidature", methods=["GET", "POST"])
+@csrf.exempt  # StartForm checks its token: a failed check shows the address back with a French message
 @limit("application_submit")  # each draft sends a mail: no mail bombing through this form
 def start():
     form = f.StartForm()
@@ -198,6 +200,7 @@ def _draft_key() -> str:
 
 
 @bp.route("/candidature/<token:token>/etape/<int:number>", methods=["GET", "POST"])
+@csrf.exempt  # checked below: a failed check shows the typed answers back, never a bare 400 page
 @limit("application_submit", only_when=_is_final_submit)
 @limit("application_step")
 @limit("application_step_per_draft", key=_draft_key)
@@ -220,7 +223,10 @@ def step(token: str, number: int):
     )
     outcome = wizard.refusal(visit)
     if outcome is None:
-        if request.method == "POST":
+        if request.method == "POST" and not form_token_valid(request.form):
+            # The draft's private link is the credential; the lost token only means a lost session cookie.
+            outcome = wizard.show_unsaved(visit, request.form)
+        elif request.method == "POST":
             outcome = wizard.save_step(visit, request.form, request.files)
         else:
             outcome = wizard.show_step(visit)
@@ -313,6 +319,7 @@ def _render_followup(application, form, items, status: int = 200):
 
 
 @bp.post("/suivi/<token:token>/message")
+@csrf.exempt  # the reply form checks its token: a failed check shows the message back, not a 400 page
 @limit("application_submit")
 @limit("application_upload", only_when=_has_upload)
 @limit("application_upload_per_draft", key=_draft_key, only_when=_has_upload)

@@ -133,14 +133,14 @@ def refusal(visit: Visit) -> Outcome | None:
 
 
 def show_step(visit: Visit) -> Outcome:
+    """The step as saved: answers kept as typed are shown without their errors (a resume link opened
+    in another browser, « Étape précédente »): errors come when the person sends the step again, and
+    the review step lists what is still missing."""
     step, application = visit.step, visit.application
     if step.kind is StepKind.FORM:
         return _form_page(visit, _saved_form(visit))
     if step.kind is StepKind.POSTS:
-        forms = post_forms(initial_formdata(application, step))
-        if drafts.raw_invalid(application, step.key):
-            posts_valid(forms)  # answers left with errors: show them again
-        return _posts_page(visit, forms)
+        return _posts_page(visit, post_forms(initial_formdata(application, step)))
     if step.kind is StepKind.DOCUMENTS:
         return _documents_page(visit, documents_form(visit))
     if step.kind is StepKind.REVIEW:
@@ -151,12 +151,29 @@ def show_step(visit: Visit) -> Outcome:
 def _saved_form(visit: Visit) -> f.BaseForm:
     step, application = visit.step, visit.application
     assert step.form is not None
-    form = step.form(initial_formdata(application, step), visit.settings.regime)
-    if drafts.raw_invalid(application, step.key) and not visit.editing:
-        form.validate()  # answers left with errors: show them again
-        if hasattr(form, "csrf_token"):
-            form.csrf_token.errors = []  # the token is checked on the POST, not on answers kept as typed
-    return form
+    return step.form(initial_formdata(application, step), visit.settings.regime)
+
+
+def show_unsaved(visit: Visit, formdata: MultiDict) -> Outcome:
+    """The step with the values just posted, nothing saved: the post could not be verified (its form
+    token, e.g. after the browser lost its session cookie). Every typed value is shown back with a
+    French notice; one click on the step's button saves them. Files cannot be shown back: the notice
+    asks to choose them again."""
+    step = visit.step
+    if step.kind is StepKind.FORM:
+        assert step.form is not None
+        outcome = _form_page(visit, step.form(formdata, visit.settings.regime))
+    elif step.kind is StepKind.POSTS:
+        posted = posts_to_formdata(posts_from_formdata(formdata, bounded=False) or [empty_post()])
+        outcome = _posts_page(visit, post_forms(posted))
+    elif step.kind is StepKind.DOCUMENTS:
+        outcome = _documents_page(visit, documents_form(visit, formdata))
+    elif step.kind is StepKind.DECLARATION:
+        outcome = _page(visit, form=f.DeclarationForm(formdata=formdata))
+    else:
+        outcome = show_step(visit)
+    outcome.context["unsaved"] = step.kind
+    return outcome
 
 
 def initial_formdata(application: Application, step: Step) -> MultiDict:
@@ -289,7 +306,7 @@ def _save_form(visit: Visit, formdata: MultiDict, action: str) -> Outcome:
     elif visit.editing:
         return _form_page(visit, form)
     else:
-        drafts.keep_raw(application, step.key, bounded_answers(type(form), formdata), invalid=True)
+        drafts.keep_raw(application, step.key, bounded_answers(type(form), formdata))
     if action == PREVIOUS:
         outcome = _back(visit)
         if not valid:
@@ -510,7 +527,7 @@ def _save_posts(visit: Visit, formdata: MultiDict, action: str) -> Outcome:
     kept = posts_to_formdata(posts_from_formdata(formdata) or [empty_post()])
     if _POST_ACTION.match(action):
         edited = edit_posts(kept, action)
-        drafts.keep_raw(application, step.key, _as_raw(edited), invalid=False)
+        drafts.keep_raw(application, step.key, _as_raw(edited))
         return Outcome(Go(HERE, _posts_anchor(action, edited)))
     forms = post_forms(posted)
     valid = posts_valid(forms)
@@ -518,7 +535,7 @@ def _save_posts(visit: Visit, formdata: MultiDict, action: str) -> Outcome:
         drafts.apply_posts(application, posts_answers(forms))
         drafts.clear_raw(application, step.key)
     elif not visit.editing or action != PREVIOUS:
-        drafts.keep_raw(application, step.key, _as_raw(kept), invalid=True)
+        drafts.keep_raw(application, step.key, _as_raw(kept))
     if action == PREVIOUS and not visit.editing:
         return _back(visit)
     if valid:

@@ -9,7 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from sqlalchemy.orm import contains_eager, lazyload
 
 from app.database import read_only_request
-from app.extensions import db
+from app.extensions import csrf, db
 from app.formatting import utcnow
 from app.ratelimits import limit
 from app.territories import get_departement, normalize_code
@@ -66,6 +66,7 @@ def index():
 
 
 @bp.route("/webinaires/<int:webinar_id>", methods=["GET", "POST"])
+@csrf.exempt  # RegistrationForm checks its token: a failed check shows the form back as typed
 @limit("registration")  # POSTs only: each one may send a mail
 def detail(webinar_id: int):
     webinar = db.session.scalars(_webinar_query(), {"id": webinar_id}).one_or_none()
