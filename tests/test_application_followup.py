@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -17,9 +18,13 @@ from app.applications.models import (
     EventKind,
     MessageAuthor,
 )
+from app.eligibility.structures import StructureType
 from app.extensions import db
+from app.formatting import date_fr
+from app.territories import get_departement
 from tests.factories import make_application, make_referent
 from tests.mails import queued_mails
+from tests.pdf_text import pdf_text
 from tests.test_application_wizard import CONTACT, PDF, field_errors, title
 
 
@@ -73,21 +78,47 @@ def test_unknown_followup_token(client):
     assert client.get("/suivi/inconnu").status_code == 404
 
 
-def test_reply_queues_mail_to_referents_and_keeps_status(client):
+def test_reply_queues_mail_to_referents(client):
     make_referent(email="ref33@justice.fr", departements=("33",))
     make_referent(email="muet33@justice.fr", departements=("33",), notify_new_applications=False)
-    application = _submitted(status=ApplicationStatus.WAITING_APPLICANT)
+    application = _submitted(status=ApplicationStatus.IN_REVIEW)
     response = client.post(f"/suivi/{application.access_token}/message", data={"body": "Voici nos précisions."})
     assert response.status_code == 302 and response.location.endswith("#messages")
     db.session.expire_all()
     message = application.messages[-1]
     assert message.author is MessageAuthor.APPLICANT and message.body == "Voici nos précisions."
-    assert application.status is ApplicationStatus.WAITING_APPLICANT  # the référent resumes the review himself
+    assert application.status is ApplicationStatus.IN_REVIEW
     assert application.events[-1].kind is EventKind.MESSAGE and application.events[-1].actor_label == "Le demandeur"
     mails = queued_mails(category="application.reply_referent")
     assert [m.to_address for m in mails] == ["ref33@justice.fr"]
-    assert "Voici nos précisions." in mails[0].body_text
+    assert "Voici nos précisions." in mails[0].body_text and "nouveau message" in mails[0].subject
     assert "Votre message a été envoyé" in client.get(response.location).get_data(as_text=True)
+
+
+def test_answering_a_complements_request_resumes_the_review_and_tells_the_referent(client):
+    """The applicant answers: the application is back in instruction (the history says why and who), the
+    référent is told it is his turn, and the page no longer says the référent waits for an answer."""
+    make_referent(email="ref33@justice.fr", departements=("33",))
+    application = _submitted(status=ApplicationStatus.WAITING_APPLICANT)
+    token = application.access_token
+    assert "Le référent attend une réponse de votre part" in client.get(f"/suivi/{token}").get_data(as_text=True)
+    response = client.post(f"/suivi/{token}/message", data={"body": "Voici nos précisions."})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert application.status is ApplicationStatus.IN_REVIEW
+    event = application.events[-1]
+    assert (event.kind, event.from_status, event.to_status, event.actor_label) == (
+        EventKind.STATUS_CHANGED,
+        ApplicationStatus.WAITING_APPLICANT,
+        ApplicationStatus.IN_REVIEW,
+        "Le demandeur",
+    )
+    [mail] = queued_mails(category="application.reply_referent")
+    assert "réponse du demandeur à votre demande de compléments" in mail.subject
+    assert "de nouveau « en instruction »" in mail.body_text
+    page = unescape(client.get(response.location).get_data(as_text=True))
+    assert "Votre candidature est de nouveau en cours d'instruction." in page
+    assert "attend une réponse" not in page and "En instruction" in page
 
 
 def test_empty_reply_is_an_error(client):
@@ -124,8 +155,10 @@ def test_reply_with_refused_file_keeps_nothing(client, app):
     assert not list(Path(app.config["UPLOAD_FOLDER"]).glob("*")) if Path(app.config["UPLOAD_FOLDER"]).exists() else True
 
 
-def test_requested_documents_upload(client):
-    referent = make_referent()
+def test_requested_documents_keep_their_name_everywhere(client, auth):
+    """A file sent for a requested item is named after the item — follow-up page, history, back office,
+    mail to the référent, summary PDF — and the requested items are not labelled « (optionnel) »."""
+    referent = make_referent(email="ref33@justice.fr", departements=("33",))
     application = _submitted(status=ApplicationStatus.WAITING_APPLICANT)
     db.session.add(
         ApplicationMessage(
@@ -133,21 +166,99 @@ def test_requested_documents_upload(client):
             author=MessageAuthor.REFERENT,
             referent_id=referent.id,
             body="Il manque des pièces.",
-            requested_items=["Statuts signés", "Liste du bureau"],
+            requested_items=["Procès-verbal de la dernière assemblée générale", "Liste du bureau"],
         )
     )
     db.session.commit()
-    text = client.get(f"/suivi/{application.access_token}").get_data(as_text=True)
+    token = application.access_token
+    text = unescape(client.get(f"/suivi/{token}").get_data(as_text=True))
     assert "Envoyer les éléments demandés" in text
-    assert re.search(r'<label class="fr-label" for="piece_0">Statuts signés', text)
-    data = {"body": "", "piece_0": (io.BytesIO(PDF), "statuts-signes.pdf")}
-    response = client.post(f"/suivi/{application.access_token}/message", data=data, content_type="multipart/form-data")
+    for index, item in enumerate(["Procès-verbal de la dernière assemblée générale", "Liste du bureau"]):
+        label = re.search(rf'<label class="fr-label" for="piece_{index}">(.*?)<(span|/label)', text, re.S).group(1)
+        assert label.strip() == item
+    data = {"body": "", "piece_0": (io.BytesIO(PDF), "pv.pdf")}
+    response = client.post(f"/suivi/{token}/message", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     db.session.expire_all()
     message = application.messages[-1]
-    assert message.body == "Documents demandés transmis : Statuts signés."
-    assert message.attachments[0].kind == "complement"
-    assert [e.kind for e in application.events][-2:] == [EventKind.DOCUMENT_ADDED, EventKind.MESSAGE]
+    assert message.body == "Documents demandés transmis : Procès-verbal de la dernière assemblée générale."
+    [document] = message.attachments
+    assert (document.kind, document.requested_item) == ("complement", "Procès-verbal de la dernière assemblée générale")
+    named = "Procès-verbal de la dernière assemblée générale : pv.pdf"
+    kinds = [e.kind for e in application.events]
+    assert kinds[-3:] == [EventKind.DOCUMENT_ADDED, EventKind.MESSAGE, EventKind.STATUS_CHANGED]
+    assert "Procès-verbal de la dernière assemblée générale (pv.pdf)" in application.events[-3].detail
+    followup = re.sub(r"<[^>]+>", "", unescape(client.get(f"/suivi/{token}").get_data(as_text=True)))
+    assert named in followup
+    [mail] = queued_mails(category="application.reply_referent")
+    assert "Procès-verbal de la dernière assemblée générale (pv.pdf)" in mail.body_text
+    summary = pdf_text(client.get(f"/suivi/{token}/recapitulatif.pdf").data)
+    assert "Procès-verbal de la dernière assemblée générale" in summary and "pv.pdf" in summary
+    auth.login_as(referent)
+    detail = unescape(client.get(f"/espace-referent/candidatures/{application.id}").get_data(as_text=True))
+    detail = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", detail))
+    assert detail.count("Procès-verbal de la dernière assemblée générale : pv.pdf") == 2  # documents, messages
+    assert "complement :" not in detail
+
+
+def _decided(action: str, reason: str, **columns):
+    from app.applications import review
+
+    referent = make_referent(email="decide@justice.fr", departements=("33",))
+    application = _submitted(status=ApplicationStatus.IN_REVIEW, **columns)
+    review.apply_action(application, "send_for_decision", referent)
+    review.apply_action(application, action, referent, reason)
+    db.session.commit()
+    return application
+
+
+@pytest.mark.parametrize(
+    ("action", "structure_type", "headline", "next_steps"),
+    [
+        (
+            "approve",
+            StructureType.ASSOCIATION,
+            "Votre structure est habilitée à accueillir des personnes en TIG",
+            False,
+        ),
+        (
+            "approve",
+            StructureType.PUBLIC_BODY,
+            "Vos postes sont inscrits sur la liste des travaux d'intérêt général",
+            False,
+        ),
+        ("refuse", StructureType.ASSOCIATION, "Votre candidature n'a pas reçu d'avis favorable", True),
+        ("close", StructureType.ESS_COMPANY, "Votre candidature est classée sans suite", True),
+    ],
+)
+def test_the_decision_is_the_first_thing_the_applicant_reads(client, action, structure_type, headline, next_steps):
+    application = _decided(action, "Motif écrit par le référent.", structure_type=structure_type)
+    token = application.access_token
+    page = unescape(client.get(f"/suivi/{token}").get_data(as_text=True))
+    box = page[page.index('id="decision"') : page.index('id="sommaire-titre"')]
+    assert page.index('id="decision"') < page.index('id="messages"')
+    assert headline in box
+    assert f"enregistrée le {date_fr(application.decided_at, 'long')}" in box
+    assert "Motif écrit par le référent." in box
+    attestation = client.get(f"/suivi/{token}/attestation.pdf")
+    if action == "approve":
+        assert f"/suivi/{token}/attestation.pdf" in box and "Observations" in box
+        assert attestation.status_code == 200 and attestation.mimetype == "application/pdf"
+        assert attestation.data.startswith(b"%PDF")
+    else:
+        assert "attestation" not in box and attestation.status_code == 404
+        assert "Motif" in box
+    assert ("Et maintenant ?" in box) is next_steps
+    if next_steps:
+        assert f'href="mailto:{get_departement("33").referent_email}"' in box
+        assert 'href="/candidature"' in box and 'href="/webinaires"' in box
+
+
+def test_no_decision_box_while_open(client):
+    for status in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW, ApplicationStatus.WAITING_APPLICANT):
+        application = _submitted(status=status)
+        assert 'id="decision"' not in client.get(f"/suivi/{application.access_token}").get_data(as_text=True)
+        assert client.get(f"/suivi/{application.access_token}/attestation.pdf").status_code == 404
 
 
 def test_edit_while_submitted(client):

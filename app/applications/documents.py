@@ -59,6 +59,7 @@ def requirement_labels(application: Application) -> dict[str, str]:
     labels = {key: requirement.label for key, requirement in ALL_REQUIREMENTS.items()}
     labels.update({r.key: r.label for r in requirements(application)})
     labels[MESSAGE_ATTACHMENT] = "Pièce jointe à un message"
+    labels[COMPLEMENT] = "Document demandé par le référent"
     return labels
 
 
@@ -109,10 +110,12 @@ def add_document(
     message: ApplicationMessage | None = None,
     record: bool = True,
     source: DocumentSource = DocumentSource.APPLICANT,
+    requested_item: str | None = None,
 ) -> ApplicationDocument:
     """Attach a stored file to the application (or to one of its messages). The service takes charge
     of the file: deleted at once if refused (over ``quota``), and if the transaction does not commit.
-    ``record`` adds a "document_added" entry to the history."""
+    ``record`` adds a "document_added" entry to the history; ``requested_item`` names the item of a
+    complements request the file answers."""
     if quota is not None:
         try:
             check_room(application, quota)
@@ -134,11 +137,13 @@ def add_document(
         scanned_at=now if stored.scan_status is not ScanStatus.NOT_SCANNED else None,
         source=source,
         message=message,
+        requested_item=requested_item,
         uploaded_at=now,
     )
     db.session.add(document)
     if record:
-        record_event(application, EventKind.DOCUMENT_ADDED, f"Document ajouté : {stored.original_filename}", now=now)
+        what = f"{requested_item} ({stored.original_filename})" if requested_item else stored.original_filename
+        record_event(application, EventKind.DOCUMENT_ADDED, f"Document ajouté : {what}", now=now)
     return document
 
 

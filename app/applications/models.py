@@ -308,6 +308,9 @@ class ApplicationDocument(db.Model):
     message_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("application_messages.id", ondelete="SET NULL"), index=True
     )
+    # The item of a complements request this file answers, as the référent named it (« Procès-verbal de
+    # la dernière assemblée générale »): the document keeps that name everywhere it is shown.
+    requested_item: Mapped[str | None] = mapped_column(sa.String(500))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Antivirus (app/antivirus.py): pending → clean | infected | error; not_scanned while it is disabled.
     scan_status: Mapped[ScanStatus] = mapped_column(_enum(ScanStatus, 20), default=ScanStatus.PENDING, index=True)

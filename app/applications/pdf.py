@@ -209,6 +209,11 @@ def application_summary_pdf(application) -> bytes:
         for requirement in reqs:
             files = grouped.get(requirement.key, [])
             pdf.field(requirement.label, "\n".join(d.original_filename for d in files) or "Aucun fichier")
+    answered = [d for d in application.documents if d.requested_item]
+    if answered:
+        pdf.heading("Les documents transmis à la demande du référent")
+        for document in answered:
+            pdf.field(document.requested_item or "", document.original_filename)
 
     pdf.heading("Et ensuite ?")
     pdf.paragraph(

@@ -14,9 +14,11 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from app.applications import bp, drafts, process, replies, stored_files, wizard
 from app.applications import forms as f
 from app.applications import steps as wizard_steps
+from app.applications.attestation import AttestationUnavailable, attestation_filename, attestation_pdf
+from app.applications.documents import COMPLEMENT, MESSAGE_ATTACHMENT
 from app.applications.errors import ApplicationError, QuotaExceeded
 from app.applications.history import public_events
-from app.applications.models import Application
+from app.applications.models import Application, ApplicationStatus
 from app.applications.pdf import application_summary_pdf
 from app.applications.submission import summary_filename
 from app.applications.uploads import UploadRefused, download_response, has_file, human_size
@@ -332,37 +334,44 @@ def reply(token: str):
     if not form.validate():
         return _render_followup(application, form, items)
     config = current_app.config
-    files = []  # (field, kind, stored file)
-    chosen: list[tuple[Any, str, Sequence[FileStorage | None]]] = [
-        (form[f"piece_{i}"], "complement", [request.files.get(f"piece_{i}")]) for i in range(len(items))
+    files = []  # (field, file sent)
+    # Each requested item's own field (the file keeps the item's name), then the free attachments.
+    chosen: list[tuple[Any, str, str | None, Sequence[FileStorage | None]]] = [
+        (form[f"piece_{i}"], COMPLEMENT, item, [request.files.get(f"piece_{i}")]) for i, item in enumerate(items)
     ]
-    chosen.append((form.attachments, "piece_jointe", request.files.getlist(form.attachments.name)))
-    for file_field, kind, storages in chosen:
+    chosen.append((form.attachments, MESSAGE_ATTACHMENT, None, request.files.getlist(form.attachments.name)))
+    for file_field, kind, item, storages in chosen:
         for storage in storages:
             if not has_file(storage):
                 continue
             try:
-                files.append((file_field, kind, stored_files.store(storage, config["UPLOAD_MAX_BYTES"])))
+                stored = stored_files.store(storage, config["UPLOAD_MAX_BYTES"])
             except UploadRefused as error:
                 file_field.errors.append(str(error))
-    if not any(file_field.errors for file_field, _kind, _storages in chosen):
+            else:
+                files.append((file_field, replies.SentFile(kind, stored, item)))
+    answering = application.status is ApplicationStatus.WAITING_APPLICANT
+    if not any(file_field.errors for file_field, *_rest in chosen):
         try:
             replies.post_reply(
                 application,
                 form.body.data or "",
-                [(kind, stored) for _field, kind, stored in files],
-                answered_items=[items[i] for i in range(len(items)) if has_file(request.files.get(f"piece_{i}"))],
+                [sent for _field, sent in files],
                 now=utcnow(),
                 quota=wizard.Settings.from_config(config, active_regime()).quota,
             )
         except QuotaExceeded as error:
-            refused = next(field for field, _kind, stored in files if stored.stored_name == error.stored_name)
+            refused = next(field for field, sent in files if sent.stored.stored_name == error.stored_name)
             refused.errors.append(str(error))
         except ApplicationError as error:
             form.body.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Votre message a été envoyé au référent TIG de votre département.", "success")
+            flash(
+                "Votre message a été envoyé au référent TIG de votre département."
+                + (" Votre candidature est de nouveau en cours d'instruction." if answering else ""),
+                "success",
+            )
             return redirect(url_for(".followup", token=token) + "#messages")
     db.session.rollback()  # the files stored by this request go with it
     return _render_followup(application, form, items)
@@ -375,6 +384,22 @@ def document_download(token: str, document_id: int):
     if document is None:
         abort(404)
     return download_response(document)
+
+
+@bp.get("/suivi/<token:token>/attestation.pdf")
+def attestation(token: str):
+    """The attestation of a habilitation, for the applicant (the private link is the credential)."""
+    application = _load(token)
+    try:
+        data = attestation_pdf(application)
+    except AttestationUnavailable:
+        abort(404)
+    return send_file(
+        BytesIO(data),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=attestation_filename(application),
+    )
 
 
 @bp.get("/suivi/<token:token>/recapitulatif.pdf")

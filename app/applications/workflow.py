@@ -1,7 +1,8 @@
 """The review workflow of an application, as data (pure: no database, no request).
 
 déposée → en instruction ("Prendre en charge");
-en instruction ↔ en attente du demandeur ("Demander des compléments" / "Reprendre l'instruction");
+en instruction ↔ en attente du demandeur ("Demander des compléments" / "Reprendre l'instruction", also
+taken when the applicant answers: app/applications/replies.py);
 en instruction → transmise pour avis et décision;
 transmise → habilitée / refusée / classée sans suite (the decision of the directeur du SPIP, recorded
 by the référent, always with its reason);

@@ -26,6 +26,7 @@ NOT_PAGES = {
     "webinars.calendar",
     "webinars.invitation",
     "applications.summary_pdf",
+    "applications.attestation",
     "applications.document_download",
     "backoffice.application_attestation",
     "backoffice.application_document",
@@ -58,7 +59,7 @@ def _eligibility_results() -> list[str]:
 
 def _private_links(live_app) -> list[str]:
     from app.applications import drafts
-    from app.applications.models import Application
+    from app.applications.models import Application, ApplicationStatus
     from app.auth.notifications import invitation_url, reset_url
     from app.formatting import utcnow
     from app.webinars.models import Registration, RegistrationStatus
@@ -77,6 +78,9 @@ def _private_links(live_app) -> list[str]:
             else:
                 urls += [f"/suivi/{token}", f"/candidature/{token}/confirmation"]
                 urls += [f"/candidature/{token}/etape/{n}" for n in range(1, 6)]
+        for decided in (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED):  # the decision box
+            application = db.session.scalar(sa.select(Application).filter_by(status=decided).limit(1))
+            urls.append(f"/suivi/{application.access_token}")
         for status in RegistrationStatus:
             registration = db.session.scalar(sa.select(Registration).filter_by(status=status).limit(1))
             if registration is not None:
