@@ -7,6 +7,7 @@ import base64
 import io
 import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -316,7 +317,7 @@ def test_posts_add_and_remove_without_javascript(client):
     post_step(client, token, 1, STRUCTURE)
     post_step(client, token, 2, CONTACT)
     response = post_step(client, token, 3, POST, action="ajouter_poste")
-    assert response.status_code == 302 and response.location.endswith("#poste1")
+    assert response.status_code == 302 and response.location.endswith("#poste1-title")
     response = client.get(step_url(token, 3))
     text = response.get_data(as_text=True)
     assert "Poste 2" in text and 'value="Entretien des espaces verts"' in text
@@ -394,6 +395,47 @@ def test_edit_posts_pure():
     single = wizard.edit_posts(MultiDict(POST), "supprimer_poste-0")
     assert wizard.posts_from_formdata(single)[0]["title"] == "Entretien des espaces verts"
     assert len(wizard.posts_from_formdata(wizard.edit_posts(MultiDict(POST), "supprimer_tuteur-0-0"))[0]["tutors"]) == 1
+
+
+def test_a_removed_post_can_be_put_back_until_the_step_is_saved(client):
+    """« Supprimer ce poste » keeps the post aside: a notice (where the page opens) offers « Annuler la
+    suppression », which puts it back at its place with what was typed; saving the step forgets it."""
+    token = start(client)
+    post_step(client, token, 1, STRUCTURE)
+    post_step(client, token, 2, CONTACT)
+    second = {k.replace("poste0", "poste1"): v for k, v in POST.items()} | {"poste1-title": "Poste « deux »"}
+    both = {**POST, **second}
+    response = post_step(client, token, 3, both, action="supprimer_poste-0")
+    assert response.status_code == 302 and response.location.endswith("/etape/3#poste-supprime")
+    page = unescape(client.get(step_url(token, 3)).get_data(as_text=True))
+    assert "Le poste 1 « Entretien des espaces verts » a été supprimé." in page
+    assert 'value="retablir_poste"' in page and "Entretien des espaces verts" not in page.split("a été supprimé")[1]
+    remaining = {k.replace("poste1", "poste0"): v for k, v in second.items()}
+    response = post_step(client, token, 3, remaining, action="retablir_poste")
+    assert response.location.endswith("/etape/3#poste0-title")
+    page = unescape(client.get(step_url(token, 3)).get_data(as_text=True))
+    assert 'id="poste-supprime"' not in page
+    assert page.index('value="Entretien des espaces verts"') < page.index('value="Poste « deux »"')
+    assert 'value="Durand"' in page and 'value="Tonte, désherbage"' not in page  # a textarea: its text
+    assert "Tonte, désherbage" in page
+    # Removed again, then the step is saved: nothing to put back any more.
+    post_step(client, token, 3, both, action="supprimer_poste-1")
+    assert post_step(client, token, 3, POST).status_code == 302
+    assert [p.title for p in application(token).posts] == ["Entretien des espaces verts"]
+    page = client.get(step_url(token, 3)).get_data(as_text=True)
+    assert 'id="poste-supprime"' not in page
+    assert post_step(client, token, 3, POST, action="retablir_poste").location.endswith("#postes")
+    assert "posts:supprime" not in (application(token).draft_answers or {})
+
+
+def test_adding_a_block_opens_the_page_on_its_first_field(client):
+    token = start(client)
+    post_step(client, token, 1, STRUCTURE)
+    post_step(client, token, 2, CONTACT)
+    for action, anchor in (("ajouter_tuteur-0", "poste0-tuteur1-last_name"), ("ajouter_poste", "poste1-title")):
+        response = post_step(client, token, 3, POST, action=action)
+        assert response.location.endswith(f"#{anchor}"), action
+        assert f'id="{anchor}"' in client.get(step_url(token, 3)).get_data(as_text=True), action
 
 
 # --- step 5: documents ----------------------------------------------------------------------------------------

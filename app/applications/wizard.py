@@ -192,7 +192,14 @@ def _form_page(visit: Visit, form: f.BaseForm) -> Outcome:
 
 def _posts_page(visit: Visit, forms: list[PostForms]) -> Outcome:
     errors = post_errors(forms)
-    return _page(visit, form=f.StepForm(), post_forms=forms, errors=errors, form_has_errors=bool(errors))
+    return _page(
+        visit,
+        form=f.StepForm(),
+        post_forms=forms,
+        errors=errors,
+        form_has_errors=bool(errors),
+        removed_post=removed_post(visit.application, visit.step.key),
+    )
 
 
 def documents_form(visit: Visit, formdata: MultiDict | None = None) -> f.BaseForm:
@@ -247,6 +254,7 @@ def save_step(visit: Visit, formdata: MultiDict, files: Mapping[str, FileStorage
     action = formdata.get("action", CONTINUE)
     if visit.editing and action == CANCEL:
         drafts.clear_raw(visit.application, visit.step.key)  # e.g. posts added then abandoned
+        drafts.clear_raw(visit.application, _removed_key(visit.step.key))
         return Outcome(Go(FOLLOWUP))
     kind = visit.step.kind
     if kind is StepKind.FORM:
@@ -342,6 +350,57 @@ def _submit(visit: Visit, formdata: MultiDict) -> Outcome:
 _POST_KEY = re.compile(r"^poste(\d{1,2})-([a-z_]+)$")
 _TUTOR_KEY = re.compile(r"^poste(\d{1,2})-tuteur(\d{1,2})-([a-z_]+)$")
 _POST_ACTION = re.compile(r"^(ajouter_poste|supprimer_poste-\d+|ajouter_tuteur-\d+|supprimer_tuteur-\d+-\d+)$")
+# « Supprimer ce poste » can be undone: the post removed last is kept beside the step's answers until
+# the step is saved again or something else is edited.
+RESTORE_POST = "retablir_poste"
+_POSITION = "position"
+
+
+def _removed_key(step_key: str) -> str:
+    return f"{step_key}:supprime"
+
+
+@dataclass(frozen=True)
+class RemovedPost:
+    position: int  # where it was, from 0
+    title: str
+
+
+def removed_post(application: Application, step_key: str) -> RemovedPost | None:
+    """The post removed last, while it can be restored."""
+    raw = drafts.raw_answers(application, _removed_key(step_key))
+    if not raw:
+        return None
+    posts = posts_from_formdata(MultiDict(raw))
+    if not posts or not (raw.get(_POSITION) or [""])[0].isdigit():
+        return None
+    return RemovedPost(int(raw[_POSITION][0]), posts[0].get("title") or "")
+
+
+def _remember_removed(application: Application, step_key: str, formdata: MultiDict, action: str) -> None:
+    """Keep the post that ``action`` removes (if it removes one), forget the one removed before."""
+    drafts.clear_raw(application, _removed_key(step_key))
+    match = re.fullmatch(r"supprimer_poste-(\d+)", action)
+    posts = posts_from_formdata(formdata)
+    if match and len(posts) > 1 and int(match[1]) < len(posts):
+        position = int(match[1])
+        raw = _as_raw(posts_to_formdata([posts[position]]))
+        drafts.keep_raw(application, _removed_key(step_key), {**raw, _POSITION: [str(position)]})
+
+
+def _restore_removed(application: Application, step_key: str, formdata: MultiDict) -> tuple[MultiDict, int | None]:
+    """The posts with the one removed last back at its place (and that place), if there is one."""
+    raw = drafts.raw_answers(application, _removed_key(step_key))
+    removed = removed_post(application, step_key)
+    drafts.clear_raw(application, _removed_key(step_key))
+    posts = posts_from_formdata(formdata) or [empty_post()]
+    if raw is None or removed is None or len(posts) >= MAX_POSTS:
+        return posts_to_formdata(posts), None
+    position = min(removed.position, len(posts))
+    posts.insert(position, posts_from_formdata(MultiDict(raw))[0])
+    return posts_to_formdata(posts), position
+
+
 MAX_POSTS = 20
 MAX_TUTORS = 10
 PRESENT = "present"
@@ -508,11 +567,19 @@ def post_errors(forms: list[PostForms]) -> list[tuple[str, str]]:
 
 
 def _posts_anchor(action: str, formdata: MultiDict) -> str:
+    """Where the page opens after an edit: an added post or tutor on its first field (applications.js
+    focuses a field named by the address's fragment), a removed post on the notice that can undo it, a
+    removed tutor on its post's tutors."""
+    posts = posts_from_formdata(formdata)
     if action == "ajouter_poste":
-        return f"poste{len(posts_from_formdata(formdata)) - 1}"
-    match = re.match(r"^(?:ajouter_tuteur|supprimer_tuteur)-(\d+)", action)
-    if match:
+        return f"poste{len(posts) - 1}-title"
+    if match := re.fullmatch(r"ajouter_tuteur-(\d+)", action):
+        i = int(match[1])
+        return f"poste{i}-tuteur{len(posts[i]['tutors']) - 1}-last_name" if i < len(posts) else "postes"
+    if match := re.match(r"^supprimer_tuteur-(\d+)", action):
         return f"poste{match[1]}-tuteurs"
+    if action.startswith("supprimer_poste-"):
+        return "poste-supprime"
     return "postes"
 
 
@@ -525,10 +592,16 @@ def _save_posts(visit: Visit, formdata: MultiDict, action: str) -> Outcome:
     # Checked and shown back as typed; kept (when not valid yet) bounded.
     posted = posts_to_formdata(posts_from_formdata(formdata, bounded=False) or [empty_post()])
     kept = posts_to_formdata(posts_from_formdata(formdata) or [empty_post()])
+    if action == RESTORE_POST:
+        restored, position = _restore_removed(application, step.key, kept)
+        drafts.keep_raw(application, step.key, _as_raw(restored))
+        return Outcome(Go(HERE, f"poste{position}-title" if position is not None else "postes"))
     if _POST_ACTION.match(action):
+        _remember_removed(application, step.key, kept, action)
         edited = edit_posts(kept, action)
         drafts.keep_raw(application, step.key, _as_raw(edited))
         return Outcome(Go(HERE, _posts_anchor(action, edited)))
+    drafts.clear_raw(application, _removed_key(step.key))
     forms = post_forms(posted)
     valid = posts_valid(forms)
     if valid:

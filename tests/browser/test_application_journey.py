@@ -146,6 +146,9 @@ def test_requested_documents_and_edit_pages(page, live_server):
     page.wait_for_url("**/suivi/demo-en-attente#messages")
     assert page.get_by_text("Votre message a été envoyé").is_visible()
     assert page.get_by_role("link", name="kbis.pdf").is_visible()
+    assert page.get_by_text("Extrait Kbis de moins de 3 mois : kbis.pdf").is_visible()  # named after the item
+    assert page.get_by_text("Votre candidature est de nouveau en cours d'instruction").is_visible()
+    assert page.get_by_role("heading", name="Le référent attend une réponse de votre part").count() == 0
     axe_check(page)
 
     # A submitted application can still be edited: the posts step, with a post added then an error.
@@ -154,14 +157,37 @@ def test_requested_documents_and_edit_pages(page, live_server):
     page.wait_for_url("**/etape/3")
     assert page.get_by_role("button", name="Enregistrer les modifications").is_visible()
     page.get_by_role("button", name="Ajouter un poste").click()
-    page.wait_for_url("**/etape/3#poste2")
+    page.wait_for_url("**/etape/3#poste2-title")
     assert page.get_by_role("group", name="Poste 3", exact=True).is_visible()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'poste2-title'")
     axe_check(page)
+    # « Ajouter un tuteur »: the focus is in the new tutor's first field, typing goes there.
+    page.get_by_role("button", name="Ajouter un tuteur au poste 1").click()
+    page.wait_for_url("**/etape/3#poste0-tuteur1-last_name")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'poste0-tuteur1-last_name'")
+    page.keyboard.type("Lefèvre")
+    assert page.get_by_label("Nom du tuteur", exact=True).nth(1).input_value() == "Lefèvre"
+    page.get_by_role("button", name="Supprimer ce tuteur (tuteur 2 du poste 1)").click()
+    page.wait_for_url("**/etape/3#poste0-tuteurs")
     page.get_by_role("button", name="Enregistrer les modifications").click()
     assert page.title().startswith("Erreur : ")
     axe_check(page)
+    # « Supprimer ce poste » can be undone: the notice takes the focus, « Annuler la suppression » puts the
+    # post back with what was typed in it.
+    page.get_by_label("Intitulé du poste").nth(2).fill("Poste à supprimer")
     page.get_by_role("button", name="Supprimer ce poste (poste 3)").click()
-    page.wait_for_url("**/etape/3#postes")
+    page.wait_for_url("**/etape/3#poste-supprime")
+    notice = page.locator("#poste-supprime")
+    assert "Le poste 3 « Poste à supprimer » a été supprimé." in notice.inner_text()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'poste-supprime'")
+    assert page.get_by_role("group", name="Poste 3 : Poste à supprimer", exact=True).count() == 0
+    axe_check(page)
+    page.get_by_role("button", name="Annuler la suppression du poste 3").click()
+    page.wait_for_url("**/etape/3#poste2-title")
+    assert page.get_by_label("Intitulé du poste").nth(2).input_value() == "Poste à supprimer"
+    assert page.locator("#poste-supprime").count() == 0
+    page.get_by_role("button", name="Supprimer ce poste (poste 3)").click()
+    page.wait_for_url("**/etape/3#poste-supprime")
     page.get_by_role("button", name="Enregistrer les modifications").click()
     page.wait_for_url("**/suivi/demo-deposee")
     assert page.get_by_text("Vos modifications ont été enregistrées").is_visible()
