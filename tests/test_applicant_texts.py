@@ -47,3 +47,32 @@ def test_after_sending_the_applicant_is_told_what_was_asked(client, db, kind):
             assert "décide de l'habilitation de votre structure et de l'inscription de vos postes" in said
             assert "préfet" in said and "au plus tôt un mois" in said
     assert application(token).reference in mail.body_text
+
+
+def test_a_mail_says_reply_only_when_a_reply_reaches_someone(client, db):
+    """Every mail of an applicant's and a registrant's journey: one that carries a Reply-To (webinar
+    mails: the organiser; the référents' notifications: the applicant) says where a reply goes and never
+    « ne pas répondre »; one without says not to reply."""
+    from app.webinars import services
+    from tests.factories import make_referent, make_registration_data, make_webinar
+
+    make_referent(email="ref33@justice.fr", departements=("33",))
+    token = start(client)
+    complete_association(client, token)
+    assert client.post(f"/candidature/{token}/etape/6", data={"accept": "y"}).status_code == 302
+    client.post(f"/suivi/{token}/message", data={"body": "Une précision."})
+    webinar = make_webinar()
+    db.session.commit()
+    services.register(webinar.id, make_registration_data())
+    db.session.commit()
+    mails = queued_mails()
+    assert {m.reply_to is None for m in mails} == {True, False}, [(m.category, m.reply_to) for m in mails]
+    for mail in mails:
+        for body in (mail.body_text, text(mail.body_html)):
+            if mail.reply_to:
+                assert "ne pas répondre" not in body, mail.category
+                assert f"Vous pouvez répondre à ce courriel : votre réponse ira à {mail.reply_to}." in body, (
+                    mail.category
+                )
+            else:
+                assert "Merci de ne pas répondre directement à ce courriel" in body, mail.category

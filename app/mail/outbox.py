@@ -87,6 +87,7 @@ def prepare_mail(
     lock renders before taking it, then adds the message in the same transaction as its change."""
     context.setdefault("subject", subject)
     context.setdefault("site_url", current_app.config["SITE_URL"])
+    context.setdefault("reply_to", reply_to)  # the footer says where a reply goes, or not to reply
     return OutboxMessage(
         to_address=to.strip(),
         subject=subject,
