@@ -3,8 +3,10 @@
 import gc
 
 from app import create_app
+from app.territories import communes
 
 app = create_app()
+communes.load()  # the official communes and postal codes, read once here rather than by a first visitor
 
 # What start-up built (modules, mappers, configuration) lives as long as the worker: frozen out of the
 # cyclic garbage collector, whose full passes would otherwise walk it all again and again, pausing the

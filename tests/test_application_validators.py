@@ -183,3 +183,52 @@ def test_phone_error_gives_french_examples_overseas_included():
     message = str(error.value)
     assert "06 12 34 56 78" in message and "0692 12 34 56 à La Réunion" in message
     assert "depuis l'étranger" not in message  # an overseas number is a French number
+
+
+# --- postal codes from the official list (app/territories/communes.py) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "postal_code, commune, departement",
+    [
+        ("33220", "Port-Sainte-Foy-et-Ponchapt", "24"),  # a Gironde code serving Dordogne communes
+        ("33220", "Sainte-Foy-la-Grande", "33"),
+        ("94390", "Paray-Vieille-Poste", "91"),
+        ("97600", "Mamoudzou", "976"),
+        ("97133", "Saint-Barthélemy", None),  # an overseas collectivity: a real code, no département here
+        ("33076", "Bordeaux Cedex", "33"),  # CEDEX: not in the public list, understood with its line
+        ("75700", "PARIS CEDEX 07", "75"),
+        ("20090", "Ajaccio", "2A"),
+    ],
+)
+def test_postal_code_from_the_official_list(postal_code, commune, departement):
+    if departement:
+        assert clean_postal_code(postal_code, departement, commune) == postal_code
+    else:
+        assert clean_postal_code(postal_code, None, commune) == postal_code
+
+
+def test_postal_code_shared_by_two_departements_needs_the_commune_to_tell():
+    assert clean_postal_code("33220", "24") == "33220"  # without the commune, either may be right
+    with pytest.raises(InvalidValue, match="ne correspond pas au département choisi"):
+        clean_postal_code("33220", "24", "Sainte-Foy-la-Grande")
+
+
+@pytest.mark.parametrize("postal_code, commune", [("33999", "Bordeaux"), ("00000", ""), ("33076", "Bordeaux")])
+def test_unknown_postal_code_is_refused_with_an_example(postal_code, commune):
+    with pytest.raises(InvalidValue) as error:
+        clean_postal_code(postal_code, "33", commune)
+    message = str(error.value)
+    assert f"Le code postal {postal_code} n'existe pas dans la liste officielle" in message
+    assert "par exemple 33000 pour Bordeaux" in message and "« Bordeaux Cedex »" in message
+
+
+def test_corsica_codes_are_told_apart():
+    assert clean_postal_code("20000", "2A") == "20000"
+    with pytest.raises(InvalidValue, match="par exemple 20200"):
+        clean_postal_code("20000", "2B")
+
+
+def test_cedex_of_another_departement_is_refused():
+    with pytest.raises(InvalidValue, match="n'existe pas"):
+        clean_postal_code("33076", "24", "Périgueux Cedex")  # 33… is not Dordogne's

@@ -212,7 +212,7 @@ def apply_structure(application: Application, answers: StructureAnswers) -> None
     a.siret = clean_siret(answers.siret) if answers.siret.strip() else None
     a.rna = clean_rna(answers.rna) if answers.rna.strip() else None
     a.address = answers.address.strip()
-    a.postal_code = clean_postal_code(answers.postal_code, a.departement_code)
+    a.postal_code = clean_postal_code(answers.postal_code, a.departement_code, answers.commune)
     a.commune = answers.commune.strip()
     if not needs_ess_conditions(a.structure_type):
         clear_raw(a, "ess")

@@ -166,13 +166,13 @@ class StructureForm(BaseForm):
             ok = False
         if departement and self.postal_code.data and not self.postal_code.errors:
             try:
-                v.clean_postal_code(self.postal_code.data, departement)
+                v.clean_postal_code(self.postal_code.data, departement, self.commune.data)
             except v.InvalidValue as error:
                 self.postal_code.errors.append(str(error))
                 ok = False
         elif self.postal_code.data and not self.postal_code.errors:
             try:
-                v.clean_postal_code(self.postal_code.data)
+                v.clean_postal_code(self.postal_code.data, commune=self.commune.data)
             except v.InvalidValue as error:
                 self.postal_code.errors.append(str(error))
                 ok = False

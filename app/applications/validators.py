@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
-from app.territories import departements_for_postal_code, get_departement, normalize_code
+from app.territories import communes, departements_for_postal_code, get_departement, normalize_code
 
 
 class InvalidValue(ValueError):
@@ -78,26 +78,28 @@ def clean_rna(value: str | None) -> str:
     return number
 
 
-def clean_postal_code(value: str | None, departement_code: str | None = None) -> str:
-    """Five digits, consistent with the département when one is given."""
+def clean_postal_code(value: str | None, departement_code: str | None = None, commune: str | None = None) -> str:
+    """Five digits of a postal code of the official list (a CEDEX code with its « … Cedex » commune line),
+    consistent with the département when one is given."""
     code = _digits(value)
     if not _POSTAL_CODE.match(code):
         raise InvalidValue(f"Le code postal doit comporter 5 chiffres, par exemple {POSTAL_CODE_EXAMPLE}.")
+    departements = departements_for_postal_code(code, commune)
     departement = get_departement(departement_code) if departement_code else None
-    if departement and normalize_code(departement.code) not in departements_for_postal_code(code):
+    if not departements:
+        example, town = communes.example_postal_code(departement.code if departement else "33")
+        raise InvalidValue(
+            f"Le code postal {code} n'existe pas dans la liste officielle des codes postaux : vérifiez-le, par "
+            f"exemple {example} pour {town}. Pour une adresse CEDEX, écrivez « CEDEX » après la commune, par "
+            f"exemple « {town} Cedex »."
+        )
+    if departement and normalize_code(departement.code) not in departements:
+        example, town = communes.example_postal_code(departement.code)
         raise InvalidValue(
             f"Le code postal {code} ne correspond pas au département choisi ({departement.label}) : "
-            f"vérifiez l'un ou l'autre, par exemple {_example_postal_code(departement.code)} pour ce département."
+            f"vérifiez l'un ou l'autre, par exemple {example} ({town}) pour ce département."
         )
     return code
-
-
-def _example_postal_code(departement_code: str) -> str:
-    if departement_code in ("2A", "2B"):
-        return "20000" if departement_code == "2A" else "20200"
-    if len(departement_code) == 3:
-        return f"{departement_code}00"
-    return f"{departement_code}000"
 
 
 def clean_phone(value: str | None) -> str:

@@ -8,11 +8,12 @@ eligibility regimes (``app/eligibility/regimes/*.toml``), their only source.
 from __future__ import annotations
 
 import csv
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from app.territories.communes import communes_for_postal_code, match_commune
 
 DATA_FILE = Path(__file__).with_name("departements.csv")
 DEFAULT_REFERENT_EMAIL = "referent.tig.{code}@justice.fr"
@@ -121,23 +122,15 @@ def search_departements(query: str) -> list[Departement]:
     ]
 
 
-_POSTAL_CODE = re.compile(r"^\d{5}$")
+def departements_for_postal_code(postal_code: str | None, commune: str | None = None) -> set[str]:
+    """Départements a postal code belongs to, from the official list of communes and postal codes.
 
-
-def departements_for_postal_code(postal_code: str) -> set[str]:
-    """Départements a postal code may belong to (a heuristic: the first digits).
-
-    Corsican codes (20xxx) can be 2A or 2B, overseas codes map to 97x, Monaco-like or military
-    codes return an empty set. The set is used to check a postal code is consistent with the
-    département chosen by the applicant, not to guess it.
+    Usually one; two when the code serves communes on both sides of a border (33220: Gironde and
+    Dordogne). With the commune's name, the département of that commune only (and a CEDEX code, absent
+    from the public list, is understood from « Bordeaux Cedex »). Unknown code: an empty set.
     """
-    code = (postal_code or "").strip().replace(" ", "")
-    if not _POSTAL_CODE.match(code):
-        return set()
-    if code.startswith("97"):
-        return {code[:3]} if is_valid_code(code[:3]) else set()
-    if code.startswith("20"):
-        # 200xx–201xx: Corse-du-Sud, 202xx–206xx: Haute-Corse; CEDEX codes cross the line.
-        return {"2A", "2B"}
-    prefix = code[:2]
-    return {prefix} if is_valid_code(prefix) else set()
+    if commune:
+        found = match_commune(postal_code, commune).commune
+        if found is not None:
+            return {found.departement}
+    return {c.departement for c in communes_for_postal_code(postal_code)}
