@@ -31,6 +31,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 class Config:
     ENVIRONMENT = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
@@ -97,6 +102,15 @@ class Config:
     # Development page listing the mails written to the outbox (never in production).
     DEV_MAIL_VIEWER = _env_bool("DEV_MAIL_VIEWER", False)
 
+    # Structures looked up by SIRET, SIREN or RNA in the API Recherche d'entreprises (app/companies/).
+    COMPANY_LOOKUP_ENABLED = _env_bool("COMPANY_LOOKUP_ENABLED", True)
+    COMPANY_LOOKUP_URL = os.environ.get("COMPANY_LOOKUP_URL", "https://recherche-entreprises.api.gouv.fr")
+    COMPANY_LOOKUP_TIMEOUT_SECONDS = _env_float("COMPANY_LOOKUP_TIMEOUT_SECONDS", 3.0)
+    COMPANY_LOOKUP_CACHE_HOURS = _env_float("COMPANY_LOOKUP_CACHE_HOURS", 24.0)
+    # After this many failures in a row, the API is left alone for COMPANY_LOOKUP_BREAKER_SECONDS.
+    COMPANY_LOOKUP_BREAKER_FAILURES = _env_int("COMPANY_LOOKUP_BREAKER_FAILURES", 3)
+    COMPANY_LOOKUP_BREAKER_SECONDS = _env_float("COMPANY_LOOKUP_BREAKER_SECONDS", 120.0)
+
     # Eligibility regime: empty (default) applies the regime in force today (Europe/Paris) according to
     # the dates of app/eligibility/regimes/*.toml; a regime id forces that one.
     ELIGIBILITY_REGIME = os.environ.get("ELIGIBILITY_REGIME", "")
@@ -155,6 +169,8 @@ class Config:
     )
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per 15 minutes")
+    # Registry lookups asked by a visitor (search button, lookup on blur): each may call the API.
+    RATELIMIT_COMPANY_LOOKUP = os.environ.get("RATELIMIT_COMPANY_LOOKUP", "30 per minute")
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
     # (0: none, the default; 1 behind one nginx). Needed for per-visitor rate limits and https URLs.
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
@@ -189,6 +205,7 @@ class TestingConfig(Config):
     SERVER_NAME = None
     RATELIMIT_ENABLED = False  # tests/test_ratelimits.py turns it on
     PAGE_CACHE_ENABLED = False  # tests change data then read pages; tests/test_page_cache.py turns it on
+    COMPANY_LOOKUP_ENABLED = False  # no call leaves a test; tests of the lookup turn it on with a local server
 
 
 class ProductionConfig(Config):

@@ -16,5 +16,6 @@ from app.auth.models import (  # noqa: F401
     ReferentDepartement,
     RevokedSession,
 )
+from app.companies.models import RegistryAnswer  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.webinars.models import Registration, Webinar, WebinarDepartement  # noqa: F401

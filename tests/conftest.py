@@ -156,3 +156,24 @@ def s3_server():
         pytest.fail(str(error), pytrace=False)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry_api():
+    """The API Recherche d'entreprises played by a local HTTP server (tests/registry_api.py)."""
+    from tests.registry_api import RegistryApiServer
+
+    with RegistryApiServer(slow_seconds=30) as server:
+        yield server
+
+
+@pytest.fixture
+def registry(app, registry_api):
+    """Lookups switched on against the local server (a fresh client, breaker and cache per test)."""
+    registry_api.requests.clear()
+    app.config.update(
+        COMPANY_LOOKUP_ENABLED=True,
+        COMPANY_LOOKUP_URL=registry_api.url,
+        COMPANY_LOOKUP_TIMEOUT_SECONDS=2.0,
+    )
+    return registry_api

@@ -10,21 +10,20 @@ import re
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from stdnum.fr import siren as stdnum_siren
-from stdnum.fr import siret as stdnum_siret
 
+# The identifiers' checks live with the registry lookup; the wizard's forms and services use them from here.
+from app.companies.identifiers import (  # noqa: F401
+    RNA_EXAMPLE,
+    SIREN_EXAMPLE,
+    SIRET_EXAMPLE,
+    clean_rna,
+    clean_siren,
+    clean_siret,
+)
 from app.territories import communes, departements_for_postal_code, get_departement, normalize_code
+from app.validation import InvalidValue
+from app.validation import digits as _digits
 
-
-class InvalidValue(ValueError):
-    """A value the applicant must correct; ``str(error)`` is the French message shown."""
-
-
-# Every example shown to people passes its own check (tests/test_application_validators.py): an example
-# that the form refuses teaches the wrong thing.
-SIRET_EXAMPLE = "123 456 782 00010"
-SIREN_EXAMPLE = "123 456 782"
-RNA_EXAMPLE = "W331234567"
 POSTAL_CODE_EXAMPLE = "33000"
 PHONE_EXAMPLE = "06 12 34 56 78"
 # Numbers of the overseas départements are French numbers typed the same way (10 digits).
@@ -32,50 +31,9 @@ PHONE_EXAMPLE_OVERSEAS = "0692 12 34 56"
 PHONE_EXAMPLE_INTERNATIONAL = "+33 6 12 34 56 78"
 EMAIL_EXAMPLE = "nom@exemple.fr"
 
-_RNA = re.compile(r"^W[0-9A-Z]{9}$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 # Regions tried after France for numbers typed in the national format (0262…, 0690…).
 _PHONE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF", "NC", "PF", "WF")
-
-
-def _digits(value: str | None) -> str:
-    """Remove the spaces, dots and dashes people type inside numbers."""
-    return re.sub(r"[\s.\-\u00a0\u202f]", "", value or "")
-
-
-def clean_siret(value: str | None) -> str:
-    """A SIRET (14 digits, check digits verified; La Poste's exception handled by python-stdnum)."""
-    number = _digits(value)
-    if not number.isdigit() or len(number) != 14:
-        raise InvalidValue(f"Le numéro SIRET doit comporter 14 chiffres, par exemple {SIRET_EXAMPLE}.")
-    if not stdnum_siret.is_valid(number):
-        raise InvalidValue(
-            "Le numéro SIRET n'est pas valide : vérifiez les chiffres recopiés (il figure sur l'avis de "
-            f"situation Sirene ou l'extrait Kbis), par exemple {SIRET_EXAMPLE}."
-        )
-    return number
-
-
-def clean_siren(value: str | None) -> str:
-    """A SIREN (9 digits, check digit verified)."""
-    number = _digits(value)
-    if not number.isdigit() or len(number) != 9:
-        raise InvalidValue(f"Le numéro SIREN doit comporter 9 chiffres, par exemple {SIREN_EXAMPLE}.")
-    if not stdnum_siren.is_valid(number):
-        raise InvalidValue(
-            f"Le numéro SIREN n'est pas valide : vérifiez les chiffres recopiés, par exemple {SIREN_EXAMPLE}."
-        )
-    return number
-
-
-def clean_rna(value: str | None) -> str:
-    """An RNA number: W followed by 9 digits or capital letters (spaces ignored, case ignored)."""
-    number = _digits(value).upper()
-    if not _RNA.match(number):
-        raise InvalidValue(
-            f"Le numéro RNA doit commencer par la lettre W suivie de 9 chiffres ou lettres, par exemple {RNA_EXAMPLE}."
-        )
-    return number
 
 
 def clean_postal_code(value: str | None, departement_code: str | None = None, commune: str | None = None) -> str:
