@@ -33,6 +33,7 @@ LIMITS = {
     "application_upload_per_draft": "RATELIMIT_APPLICATION_UPLOAD_PER_DRAFT",
     "login": "RATELIMIT_LOGIN",
     "password_reset": "RATELIMIT_PASSWORD_RESET",
+    "company_lookup": "RATELIMIT_COMPANY_LOOKUP",
 }
 
 
@@ -42,19 +43,19 @@ def limit(
     *,
     only_when: Callable[[], bool] | None = None,
     key: Callable[[], str] | None = None,
+    shared: bool = False,
 ):
     """Decorator applying the named limit to the POSTs of one view, per client address or per what
     ``key`` returns (e.g. the draft of the URL); with ``only_when``, only the requests for which it
-    returns True count (a view serving several forms). Each name counts apart from the others."""
+    returns True count (a view serving several forms). Each name counts apart from the others;
+    ``shared``: one budget for every view carrying the same name (e.g. all the pages that call the
+    registry) rather than one per view."""
     try:
         config_key = LIMITS[name]
     except KeyError:
         raise ValueError(f"Limite inconnue : {name!r} (connues : {', '.join(LIMITS)})") from None
     exempt_when = (lambda: not only_when()) if only_when else None
-    return limiter.limit(
-        lambda: current_app.config[config_key],
-        methods=list(methods),
-        exempt_when=exempt_when,
-        key_func=key,
-        scope=name,
-    )
+    value = lambda: current_app.config[config_key]  # noqa: E731  read per request: tests and ops change it
+    if shared:
+        return limiter.shared_limit(value, scope=name, methods=list(methods), exempt_when=exempt_when, key_func=key)
+    return limiter.limit(value, methods=list(methods), exempt_when=exempt_when, key_func=key, scope=name)

@@ -7,13 +7,15 @@ Field names are the query parameters of ``Answers.to_query()`` so that a result 
 from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
-from wtforms import RadioField, SelectField
+from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import ValidationError
 
+from app.companies.identifiers import IDENTIFIER_HINT, parse_identifier
 from app.eligibility.engine import ESS_CONDITIONS, NO_PURPOSE, SOCIAL_UTILITY_PURPOSES, needs_ess_conditions
 from app.eligibility.structures import StructureType, structure_type_choices
 from app.forms import YES_NO, BaseForm, MultiCheckboxField, select_choices
 from app.territories import departement_choices, get_departement
+from app.validation import InvalidValue
 
 ESS_TYPES_LABEL = "coopératives, mutuelles, fondations et sociétés commerciales de l'ESS"
 NO_PURPOSE_LABEL = "Aucun de ces buts"
@@ -37,6 +39,12 @@ class EligibilityForm(BaseForm):
     class Meta:
         csrf = False  # a GET form: nothing changes on the server
 
+    # Optional, and only shown when lookups are on: « Rechercher » fills the answers the registry knows.
+    identifiant = StringField(
+        "Connaissez-vous le SIRET ou le RNA de votre structure ?",
+        description=f"{IDENTIFIER_HINT} Nous proposons alors les réponses connues de l'Annuaire des entreprises : "
+        "vous les vérifiez.",
+    )
     structure_type = RadioField(
         "Quelle est la nature de votre structure ?",
         choices=structure_type_choices(),
@@ -89,6 +97,13 @@ class EligibilityForm(BaseForm):
     def asks_ess(self) -> bool:
         selected = self.selected_type
         return selected is not None and needs_ess_conditions(selected)
+
+    def validate_identifiant(self, field):
+        if (field.data or "").strip():
+            try:
+                parse_identifier(field.data)
+            except InvalidValue as error:
+                raise ValidationError(str(error)) from None
 
     def validate_structure_type(self, field):
         if not field.data:
