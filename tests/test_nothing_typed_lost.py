@@ -39,6 +39,7 @@ from tests.test_security_routes import KEEP_ON_LOST_SESSION  # a lost session gi
 BUTTONS_ONLY = {
     "auth.logout",
     "backoffice.application_take",
+    "backoffice.application_registry_refresh",  # shown only with lookups on (off in these tests)
     "backoffice.accounts_deactivate",
     "backoffice.accounts_reactivate",
     "backoffice.accounts_reset_totp",

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.applications import validators as v
+from app.companies.identifiers import IDENTIFIER_HINT
 from app.eligibility.engine import ESS_CONDITIONS, SOCIAL_UTILITY_PURPOSES
 from app.eligibility.structures import StructureType, structure_type_choices
 from app.forms import YES_NO, BaseForm, MultiCheckboxField, select_choices
@@ -78,6 +79,16 @@ class StartForm(BaseForm):
 
 
 class StructureForm(BaseForm):
+    # The lookup in the Annuaire des entreprises (shown when lookups are on): a search box, never saved.
+    identifiant = StringField(
+        "Connaissez-vous le SIRET, le SIREN ou le RNA de votre structure ?",
+        validators=[Length(max=40)],
+        description=f"{IDENTIFIER_HINT} Nous remplissons alors le nom, l'adresse, le département et la nature "
+        "de la structure avec les informations de l'Annuaire des entreprises : vous les vérifiez et pouvez "
+        "corriger chacune.",
+    )
+    # The identifier whose answer filled the form: Enter pressed in the box again does not search again.
+    recherche_faite = HiddenField(validators=[Length(max=14)])
     structure_name = StringField(
         "Nom de la structure",
         validators=[

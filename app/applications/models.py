@@ -159,6 +159,11 @@ class Application(db.Model):
     postal_code: Mapped[str] = mapped_column(sa.String(5), default="")
     commune: Mapped[str] = mapped_column(sa.String(200), default="")
     departement_code: Mapped[str | None] = mapped_column(sa.String(3))  # indexed in __table_args__
+    # What the Annuaire des entreprises said of the structure when step 1 was saved or a référent refreshed
+    # it (source, identifier, date, facts, fields the answers took from it): app/applications/registry_check.py.
+    registry_check: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The declared type or département contradicts that answer (flagged in the référents' queue).
+    registry_mismatch: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     # Step 2: the contact person.
     contact_last_name: Mapped[str] = mapped_column(sa.String(150), default="")

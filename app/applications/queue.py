@@ -178,6 +178,7 @@ ROW_COLUMNS = (
     Application.submitted_at,
     Application.status_changed_at,
     Application.assigned_referent_id,
+    Application.registry_mismatch,
 )
 
 

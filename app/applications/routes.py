@@ -8,10 +8,10 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from app.applications import bp, drafts, process, replies, stored_files, wizard
+from app.applications import bp, drafts, process, registry_check, replies, stored_files, wizard
 from app.applications import forms as f
 from app.applications import steps as wizard_steps
 from app.applications.attestation import AttestationUnavailable, attestation_filename, attestation_pdf
@@ -23,8 +23,10 @@ from app.applications.pdf import application_summary_pdf
 from app.applications.submission import summary_filename
 from app.applications.uploads import UploadRefused, download_response, has_file, human_size
 from app.applications.validators import InvalidValue, format_phone, format_siret
+from app.companies.web import json_answer, look_up_typed, lookups_enabled, registry_access
 from app.eligibility.documents import required_documents
 from app.eligibility.engine import Answers, active_regime, evaluate
+from app.eligibility.proposals import proposal_of
 from app.eligibility.structures import StructureType
 from app.extensions import csrf, db
 from app.formatting import utcnow
@@ -44,6 +46,7 @@ def application_helpers():
         "social_utility_labels": f.SOCIAL_UTILITY_LABELS,
         "next_steps": process.next_steps,
         "request_label": process.request_label,
+        "registry_alternatives": registry_check.CANNOT_HOST_ALTERNATIVES,
     }
 
 
@@ -201,8 +204,14 @@ def _draft_key() -> str:
     return "brouillon:" + str((request.view_args or {}).get("token", ""))
 
 
+def _searching() -> bool:
+    """A POST of step 1 that may call the Annuaire des entreprises (« Rechercher », or a number typed)."""
+    return request.form.get("action") == wizard.SEARCH or bool((request.form.get("identifiant") or "").strip())
+
+
 @bp.route("/candidature/<token:token>/etape/<int:number>", methods=["GET", "POST"])
 @csrf.exempt  # checked below: a failed check shows the typed answers back, never a bare 400 page
+@limit("company_lookup", only_when=_searching, shared=True)
 @limit("application_submit", only_when=_is_final_submit)
 @limit("application_step")
 @limit("application_step_per_draft", key=_draft_key)
@@ -221,7 +230,7 @@ def step(token: str, number: int):
         editing=editing,
         returning_to_review=request.args.get("retour") == RETURN_TO_REVIEW and not editing,
         now=utcnow(),
-        settings=wizard.Settings.from_config(current_app.config, active_regime()),
+        settings=wizard.Settings.from_config(current_app.config, active_regime(), registry_access()),
     )
     outcome = wizard.refusal(visit)
     if outcome is None:
@@ -274,6 +283,33 @@ def _context(visit: wizard.Visit) -> dict:
         "form_action": _form_action(visit),
         "review_number": wizard_steps.number_of(application, "review"),
     }
+
+
+@bp.get("/candidature/<token:token>/annuaire")
+@limit("company_lookup", methods=("GET",), shared=True)
+def registry_lookup(token: str):
+    """The lookup on blur of step 1 (registry-lookup.js): the notice to show and the fields to fill, as
+    JSON. Without JavaScript, « Rechercher » posts the step, which does the same."""
+    _load(token)
+    if not lookups_enabled():
+        abort(404)
+    lookup, error = look_up_typed(request.args.get("identifiant"))
+    db.session.commit()  # the registry's answer, kept for the step's save
+    values = registry_check.form_values(lookup)
+    departement = get_departement(values.get("departement_code"))
+    return jsonify(
+        json_answer(
+            lookup,
+            error,
+            values,
+            proposal=proposal_of(lookup),
+            filled=registry_check.filled_labels(values),
+            alternatives=registry_check.CANNOT_HOST_ALTERNATIVES,
+            referent=departement,
+            webinars_url=url_for("webinars.index", departement=departement.code if departement else None),
+            heading="h3",
+        )
+    )
 
 
 @bp.get("/candidature/<token:token>/confirmation")

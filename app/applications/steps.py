@@ -48,6 +48,9 @@ class Step:
     saved_values: Callable[[Application], MultiDict] | None = None
     answers: Callable[[Any], Any] | None = None
     apply: Callable[[Application, Any], None] | None = None
+    # The step offers the lookup in the Annuaire des entreprises (its form has ``identifiant``): « Rechercher »
+    # fills the form from the register, and saving records what the register says (registry_check.py).
+    registry_lookup: bool = False
 
     @property
     def holds_answers(self) -> bool:
@@ -180,6 +183,7 @@ STEPS: tuple[Step, ...] = (
         saved_values=_structure_values,
         answers=_structure_answers,
         apply=drafts.apply_structure,
+        registry_lookup=True,
     ),
     Step(
         "contact",

@@ -25,7 +25,7 @@ from wtforms import SelectMultipleField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
-from app.applications import documents, drafts, stored_files, submission
+from app.applications import documents, drafts, registry_check, stored_files, submission
 from app.applications import forms as f
 from app.applications.documents import DocumentQuota
 from app.applications.errors import IncompleteApplication, QuotaExceeded
@@ -43,7 +43,11 @@ from app.applications.steps import (
     step_at,
 )
 from app.applications.uploads import UploadRefused, formats_hint, has_file
+from app.companies.identifiers import parse_identifier
+from app.companies.services import RegistryAccess
 from app.eligibility.engine import Regime, evaluate, needs_ess_conditions
+from app.eligibility.proposals import proposal_of
+from app.validation import InvalidValue, digits
 
 # Where an outcome sends the browser, besides a step (by its key).
 HERE = "here"  # the same step, same address (a posts or documents action)
@@ -53,6 +57,7 @@ CONFIRMATION = "confirmation"
 
 # The step buttons (name="action"); any other value of a documents step is "Enregistrer les fichiers choisis".
 CONTINUE, PREVIOUS, CANCEL = "continuer", "precedent", "annuler"
+SEARCH = "rechercher"  # « Rechercher » of a step with the registry lookup
 
 
 @dataclass(frozen=True)
@@ -63,14 +68,16 @@ class Settings:
     upload_max_bytes: int
     quota: DocumentQuota
     regime: Regime
+    registry: RegistryAccess | None = None  # None: no lookup in the Annuaire des entreprises
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], regime: Regime) -> Settings:
+    def from_config(cls, config: Mapping[str, Any], regime: Regime, registry: RegistryAccess | None = None) -> Settings:
         return cls(
             retention_days=config["DRAFT_RETENTION_DAYS"],
             upload_max_bytes=config["UPLOAD_MAX_BYTES"],
             quota=DocumentQuota(config["APPLICATION_MAX_DOCUMENTS"], config["APPLICATION_MAX_DOCUMENTS_BYTES"]),
             regime=regime,
+            registry=registry if config.get("COMPANY_LOOKUP_ENABLED") else None,
         )
 
 
@@ -257,7 +264,9 @@ def save_step(visit: Visit, formdata: MultiDict, files: Mapping[str, FileStorage
         drafts.clear_raw(visit.application, _removed_key(visit.step.key))
         return Outcome(Go(FOLLOWUP))
     kind = visit.step.kind
-    if kind is StepKind.FORM:
+    if kind is StepKind.FORM and _wants_search(visit, formdata, action):
+        outcome = _search(visit, formdata)
+    elif kind is StepKind.FORM:
         outcome = _save_form(visit, formdata, action)
     elif kind is StepKind.POSTS:
         outcome = _save_posts(visit, formdata, action)
@@ -309,8 +318,12 @@ def _save_form(visit: Visit, formdata: MultiDict, action: str) -> Outcome:
     if valid:
         step.apply(application, step.answers(form))
         drafts.clear_raw(application, step.key)
+        warnings = _check_registry(visit) if step.registry_lookup else []
         if visit.editing or action != PREVIOUS:
-            return _saved(visit)
+            outcome = _saved(visit)
+            for warning in warnings:
+                outcome.flash(warning, "warning")
+            return outcome
     elif visit.editing:
         return _form_page(visit, form)
     else:
@@ -341,6 +354,83 @@ def _submit(visit: Visit, formdata: MultiDict) -> Outcome:
             "Votre candidature ne peut pas encore être envoyée : " + " ".join(problem.messages[:3]), "error"
         )
     return Outcome(Go(CONFIRMATION))
+
+
+# --- the lookup in the Annuaire des entreprises (step 1) ----------------------------------------------
+
+
+def _wants_search(visit: Visit, formdata: MultiDict, action: str) -> bool:
+    """« Rechercher », or Enter pressed in the search box on a well-formed number not searched yet
+    (without JavaScript, Enter is the form's first button: « Continuer »). The box is optional: on
+    « Continuer », a malformed number in it does not hold the step."""
+    if not visit.step.registry_lookup or visit.settings.registry is None:
+        return False
+    if action == SEARCH:
+        return True
+    typed = digits(formdata.get("identifiant")).upper()
+    if action != CONTINUE or not typed or typed == formdata.get("recherche_faite", ""):
+        return False
+    try:
+        parse_identifier(typed)
+    except InvalidValue:
+        return False
+    return True
+
+
+def _search(visit: Visit, formdata: MultiDict) -> Outcome:
+    """Look the typed identifier up and show the step again, filled with what the register knows (the
+    person checks and corrects); the answers are kept as shown. A failed lookup leaves them as typed."""
+    step, application, registry = visit.step, visit.application, visit.settings.registry
+    assert step.form is not None and registry is not None
+    data = MultiDict(formdata)
+    lookup = None
+    error = ""
+    try:
+        identifier = parse_identifier(formdata.get("identifiant"))
+    except InvalidValue as invalid:
+        error = str(invalid)
+    else:
+        lookup = registry.look_up(identifier, now=visit.now)
+        values = registry_check.form_values(lookup)
+        # A new number's answers replace the form's; the same number again leaves the corrections alone.
+        if formdata.get("recherche_faite") != identifier.value:
+            for name, value in values.items():
+                data.setlist(name, [value])
+        else:
+            values = {}
+        data.setlist("recherche_faite", [identifier.value])
+    form = step.form(data, visit.settings.regime)
+    if error:
+        form["identifiant"].errors = [error]
+    if not visit.editing:
+        drafts.keep_raw(application, step.key, bounded_answers(type(form), data))
+    return _page(
+        visit,
+        form=form,
+        lookup=lookup,
+        proposal=proposal_of(lookup),
+        filled=registry_check.filled_labels(values) if lookup is not None else [],
+    )
+
+
+def _check_registry(visit: Visit) -> list[str]:
+    """After step 1 is saved: what the register says of its SIRET (else RNA), kept on the application;
+    the warnings the person should read (a closed establishment)."""
+    application, registry = visit.application, visit.settings.registry
+    identifier = registry_check.identifier_of(application)
+    if registry is None or identifier is None:
+        registry_check.refresh_mismatch(application)
+        return []
+    lookup = registry.look_up(identifier, now=visit.now)
+    registry_check.record(application, lookup)
+    facts = lookup.facts if lookup.found else None
+    if facts is not None and facts.closed:
+        what = "Cette structure a cessé son activité" if facts.unit_closed else "Cet établissement est fermé"
+        return [
+            f"{what} d'après le répertoire Sirene ({identifier.display}). Vérifiez le numéro : indiquez celui "
+            "d'un établissement en activité, où se trouveront les postes."
+        ]
+    return []
 
 
 # --- posts and tutors --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
-from app.applications import review, stored_files
+from app.applications import registry_check, review, stored_files
 from app.applications.attestation import AttestationUnavailable, attestation_filename, attestation_pdf
 from app.applications.documents import requirement_labels, requirements, supporting_documents
 from app.applications.exports import row_values, to_csv, to_xlsx
@@ -49,11 +49,14 @@ from app.backoffice.application_forms import (
     QueueFilterForm,
     ReasonForm,
 )
+from app.companies.facts import SOURCE_DETAIL
+from app.companies.web import lookups_enabled, registry_access
 from app.database import lock_for_update, page_number
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
 from app.extensions import db
 from app.formatting import utcnow
 from app.forms import choice_labels, select_choices
+from app.ratelimits import limit
 from app.territories import all_departements
 
 
@@ -244,6 +247,12 @@ def _render_detail(application: Application, status: int = 200, **forms):
         documents_by_kind=supporting_documents(application),
         form_has_errors=any(f.errors for f in forms.values() if f is not None),
         requirement_labels=requirement_labels(application),
+        registry=registry_check.stored(application),
+        registry_lines=registry_check.fact_lines(application),
+        registry_mismatches=registry_check.mismatches(application),
+        registry_identifier=registry_check.identifier_of(application),
+        registry_refresh=lookups_enabled(),
+        registry_source_detail=SOURCE_DETAIL,
     )
     return render_template("backoffice/applications/detail.html", **context), status
 
@@ -272,6 +281,33 @@ def application_take(application_id: int):
         success="Vous suivez désormais cette candidature.",
         then=_detail_url(application),
     )
+
+
+@bp.post("/candidatures/<int:application_id>/annuaire")
+@limit("company_lookup", shared=True)
+def application_registry_refresh(application_id: int):
+    """Ask the Annuaire des entreprises again (not its cached answer) and keep what it says."""
+    application = _lock_application(application_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not lookups_enabled():
+        abort(404)
+    outcome = registry_check.refresh(application, registry_access(), now=utcnow())
+    db.session.commit()
+    flash(*REGISTRY_FLASHES[outcome])
+    return _back(application, "structure")
+
+
+# What the référent is told after asking the register again.
+REGISTRY_FLASHES = {
+    "found": ("L'Annuaire des entreprises a été consulté : les informations vérifiées sont à jour.", "success"),
+    "not_found": ("Ce numéro est introuvable dans l'Annuaire des entreprises.", "warning"),
+    "unavailable": (
+        "L'Annuaire des entreprises ne répond pas pour le moment : réessayez plus tard. Rien n'a été modifié.",
+        "warning",
+    ),
+    "no_identifier": ("Sans SIRET ni numéro RNA, la structure ne peut pas être recherchée.", "warning"),
+}
 
 
 @bp.route("/candidatures/<int:application_id>/actions/<action>", methods=["GET", "POST"])

@@ -45,6 +45,18 @@ class Lookup:
         return self.status is LookupStatus.FOUND and self.facts is not None
 
 
+@dataclass(frozen=True)
+class RegistryAccess:
+    """What a service needs to look a structure up: the client (None when lookups are off) and how long
+    an answer stays fresh. Built by ``app.companies.web.registry_access`` from the configuration."""
+
+    client: RegistryClient | None
+    cache_hours: float
+
+    def look_up(self, identifier: Identifier, *, now: datetime, force: bool = False) -> Lookup:
+        return look_up(identifier, now=now, client=self.client, cache_hours=self.cache_hours, force=force)
+
+
 def search_parameters(identifier: Identifier) -> dict[str, str]:
     """``/search`` parameters: a SIREN or SIRET is a direct search (``q`` of 9 or 14 digits); an RNA is a
     text search, the result then picked by its ``identifiant_association`` (facts.select_result)."""

@@ -7,13 +7,18 @@ from flask import current_app, render_template
 
 from app.companies.client import registry_client
 from app.companies.identifiers import parse_identifier
-from app.companies.services import Lookup, look_up
+from app.companies.services import Lookup, RegistryAccess, look_up
 from app.formatting import utcnow
 from app.validation import InvalidValue
 
 
 def lookups_enabled() -> bool:
     return bool(current_app.config.get("COMPANY_LOOKUP_ENABLED"))
+
+
+def registry_access() -> RegistryAccess:
+    """The lookup as the services take it (client and cache duration of this application)."""
+    return RegistryAccess(registry_client(), float(current_app.config["COMPANY_LOOKUP_CACHE_HOURS"]))
 
 
 def look_up_typed(text: str | None, *, force: bool = False) -> tuple[Lookup | None, str | None]:

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from app.territories import communes
 from config import TestingConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,7 @@ def live_app(tmp_path_factory):
         demo.load_all()
         db.session.commit()
         db.session.remove()
+    communes.load()  # as wsgi.py does at start: no page waits for the official list to be read
     return app
 
 

@@ -17,6 +17,7 @@ def lookups(live_app, registry_api):
     """Lookups on, against the local API server, for this test only (the live app is shared)."""
     before = {key: live_app.config[key] for key in ("COMPANY_LOOKUP_ENABLED", "COMPANY_LOOKUP_URL")}
     live_app.config.update(COMPANY_LOOKUP_ENABLED=True, COMPANY_LOOKUP_URL=registry_api.url)
+    live_app.extensions.pop("registry_client", None)  # a fresh breaker: another test's failures do not count
     registry_api.requests.clear()
     yield registry_api
     live_app.config.update(before)
@@ -74,4 +75,39 @@ def test_api_down_leaves_the_form_usable(page, live_server, lookups):
     page.get_by_role("button", name="Voir le résultat").click()
     page.wait_for_url("**/eligibilite/resultat?**")
     assert page.get_by_role("heading", name="Votre structure peut accueillir des personnes en TIG").is_visible()
+    assert page.console_problems == []
+
+
+def test_wizard_step_1_filled_on_blur_then_saved(page, live_server, live_app, lookups):
+    """A structure with a SIRET fills step 1 by typing its 14 digits and confirming."""
+    page.goto(live_server + "/candidature")
+    page.get_by_label("Votre adresse électronique").fill("scop.navigateur@exemple.fr")
+    page.get_by_role("button", name="Commencer").click()
+    page.wait_for_url("**/etape/1")
+    zone = page.locator("#annuaire-zone")
+    assert zone.get_attribute("aria-live") == "polite"
+    page.get_by_label("Connaissez-vous le SIRET, le SIREN ou le RNA de votre structure ?").fill("512 345 679 00017")
+    page.keyboard.press("Tab")  # leaving the field looks it up
+    zone.get_by_text("Trouvée dans l'Annuaire des entreprises : LES MENUISIERS ASSOCIES").wait_for()
+    assert page.get_by_label("Nom de la structure").input_value() == "LES MENUISIERS ASSOCIES"
+    assert page.get_by_label("Numéro SIRET").input_value() == api.SCOP_SIRET
+    assert page.get_by_label("Code postal").input_value() == "33000"
+    assert page.get_by_label("Commune").input_value() == "Bordeaux"
+    assert page.get_by_label("Département", exact=False).last.input_value() == "33"
+    assert page.get_by_label("Coopérative", exact=False).first.is_checked()
+    axe_check(page)
+    page.get_by_label("Nom de la structure").fill("Menuiserie coopérative des Faures")  # corrected by the person
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/etape/2")
+    with live_app.app_context():
+        from sqlalchemy import select
+
+        from app.applications.models import Application
+        from app.extensions import db
+
+        saved = db.session.scalar(select(Application).filter_by(contact_email="scop.navigateur@exemple.fr"))
+        assert saved.structure_name == "Menuiserie coopérative des Faures" and saved.siret == api.SCOP_SIRET
+        assert saved.registry_check["found"] is True and "structure_name" not in saved.registry_check["fields_used"]
+        db.session.remove()
+    assert lookups.searched() == [api.SCOP_SIRET]  # the save read the cached answer
     assert page.console_problems == []

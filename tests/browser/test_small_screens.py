@@ -34,6 +34,7 @@ NOT_PAGES = {
     "backoffice.applications_export_xlsx",
     "backoffice.webinar_export_csv",
     "eligibility.registry_lookup",  # JSON for the questionnaire's script (its notice is drawn in the page)
+    "applications.registry_lookup",  # the same for the wizard's step 1
 }
 # Pages reached only in the middle of a login with a second factor (covered by the auth browser tests).
 NOT_REACHED = {"auth.login_code"}

@@ -15,6 +15,10 @@
   if (!input || !input.form) { return; }
   var form = input.form;
   var searched = zone.getAttribute("data-searched") || "";
+  // Optional hidden input told which number was searched (the wizard then saves on « Continuer »
+  // instead of searching again).
+  var searchedInput = zone.getAttribute("data-searched-input") ?
+    form.querySelector('[name="' + zone.getAttribute("data-searched-input") + '"]') : null;
   var pending = 0;
 
   function compact(value) { return (value || "").replace(/[\s.\-\u00a0\u202f]/g, "").toUpperCase(); }
@@ -49,6 +53,7 @@
     var value = compact(input.value);
     if (!value || (value === searched && !again)) { return; }
     searched = value;
+    if (searchedInput) { searchedInput.value = value; }
     var ticket = ++pending;
     message(zone.getAttribute("data-searching"));
     fetch(zone.getAttribute("data-url") + "?identifiant=" + encodeURIComponent(input.value), {
