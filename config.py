@@ -152,9 +152,13 @@ class Config:
     # memory:// for one instance; redis://host:6379/0 when several instances serve the site.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True  # Retry-After and X-RateLimit-* on limited endpoints
-    # Redis down: limits go on in memory (per instance) rather than failing the request.
+    # Redis down: limits go on in memory (per process) rather than failing the request (app/ratelimits.py).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
+    # Connecting to Redis and each answer: past this, Redis counts as down (a request never hangs on it).
+    REDIS_TIMEOUT_SECONDS = _env_float("REDIS_TIMEOUT_SECONDS", 1.0)
+    # /healthz: how long it waits for each of the database, Redis and the file storage (app/health.py).
+    HEALTHZ_TIMEOUT_SECONDS = _env_float("HEALTHZ_TIMEOUT_SECONDS", 2.0)
     RATELIMIT_REGISTRATION = os.environ.get("RATELIMIT_REGISTRATION", "10 per minute")
     RATELIMIT_APPLICATION_SUBMIT = os.environ.get("RATELIMIT_APPLICATION_SUBMIT", "10 per minute")
     # Wizard steps saved (every POST) and uploads (POSTs with a file), per address and per draft: far

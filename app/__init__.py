@@ -50,15 +50,15 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  every model known to SQLAlchemy and Alembic
     from app.database import configure_engine
-    from app.extensions import csrf, db, limiter, mail, migrate
+    from app.extensions import csrf, db, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
-    from app import page_cache, storage
+    from app import page_cache, ratelimits, storage
 
+    ratelimits.init_app(app)  # limiter, with Redis timeouts when the counters are in Redis
     page_cache.init_app(app)
     storage.init_app(app)
     if app.config.get("PROXY_FIX_X_FOR"):

@@ -13,15 +13,37 @@ Only POST requests count (showing the form is free). The limit itself lives in t
 tune it without a release. Counters are kept in ``RATELIMIT_STORAGE_URI``: ``memory://`` for a single
 instance, ``redis://host:6379/0`` when several instances serve the site. A breach answers with the
 French 429 page (``app/errors.py``).
+
+Redis unreachable (stopped, or silent past ``REDIS_TIMEOUT_SECONDS``): the site keeps serving and the
+limits keep applying, counted in each process's memory until Redis answers again (Flask-Limiter's
+in-memory fallback, which retries Redis at growing intervals of up to about a minute). The limits then
+hold per process instead of in total: degraded, never open wide, never a 500. ``/healthz`` says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app
+from flask import Flask, current_app
 
 from app.extensions import limiter
+
+
+def is_redis(uri: str) -> bool:
+    """redis://, rediss://, redis+unix://, redis+sentinel://, redis+cluster:// (the ``limits`` schemes)."""
+    return uri.split("://", 1)[0].startswith("redis")
+
+
+def init_app(app: Flask) -> None:
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if is_redis(uri):
+        # Without a timeout a Redis that stops answering (network cut, frozen host) would hold every
+        # limited request; with it, the request goes on with the in-memory fallback.
+        timeout = app.config["REDIS_TIMEOUT_SECONDS"]
+        options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options | app.config.get("RATELIMIT_STORAGE_OPTIONS", {})
+    limiter.init_app(app)
+
 
 # Name used in ``@limit(name)`` → configuration key holding the limit string.
 LIMITS = {

@@ -177,3 +177,19 @@ def registry(app, registry_api):
         COMPANY_LOOKUP_TIMEOUT_SECONDS=2.0,
     )
     return registry_api
+
+
+@pytest.fixture
+def redis_server():
+    """A real redis-server of its own for the test (tests/servers/redis.py), which the test may stop and
+    start again; missing or failing: the test fails, never skips."""
+    from tests.servers.redis import RedisServer, RedisUnavailable
+
+    server = RedisServer()
+    try:
+        server.start()
+    except RedisUnavailable as error:
+        server.close()
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.close()

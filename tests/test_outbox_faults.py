@@ -131,7 +131,7 @@ def test_database_unreachable_gives_the_french_503_page_and_logs_the_error(tmp_p
         PROPAGATE_EXCEPTIONS=False,
     )
     caplog.set_level(logging.ERROR)
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/")  # the home page lists the next webinars
     assert response.status_code == 503
     assert "Service momentanément indisponible" in response.text
     assert "Réessayez dans quelques minutes" in response.text

@@ -1,11 +1,10 @@
 """Public information pages. Texts live in the templates; facts and lists come from data."""
 
-import sqlalchemy as sa
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 
 from app import territories
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, active_regime, all_regimes
-from app.extensions import db
+from app.health import check_health
 from app.public import bp
 from app.public.forms import ReferentSearchForm
 from app.public.france_map import build_tile_map
@@ -78,5 +77,9 @@ def sitemap():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(sa.text("SELECT 1"))
-    return jsonify(status="ok", database="ok")
+    """For the load balancer and supervision: JSON, 503 only when the database is down (app/health.py)."""
+    health = check_health(current_app._get_current_object())  # type: ignore[attr-defined]
+    response = jsonify(health.as_dict())
+    response.status_code = health.http_status
+    response.headers["Cache-Control"] = "no-store"
+    return response
