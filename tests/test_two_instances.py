@@ -319,8 +319,11 @@ def test_two_workers_on_two_machines_send_each_mail_once(site, db):
 
 
 def test_the_bucket_unreachable_gives_a_french_error_and_writes_nothing(site, db):
+    earlier = make_application(departement_code="33")
     application = make_application(departement_code="33")
     db.session.commit()
+    assert upload(Visitor(), site.a.port, earlier.access_token).status == 302
+    [kept] = [(document.id, document.stored_name) for document in documents(db)]
     page = f"/suivi/{application.access_token}"
     visitor = Visitor()
     files = {"attachments": ("statuts.pdf", CLEAN, "application/pdf")}
@@ -334,18 +337,20 @@ def test_the_bucket_unreachable_gives_a_french_error_and_writes_nothing(site, db
         text = response.body.decode().replace("&#39;", "'")
         assert "Le dépôt des fichiers est momentanément indisponible" in text
         assert "Voici nos statuts." in text  # nothing typed is lost
+        download = request(site.a.port, Request("GET", f"/suivi/{earlier.access_token}/documents/{kept[0]}"))
+        assert download.status == 503 and "Service momentanément indisponible" in download.body.decode()
         health = request(site.a.port, Request("GET", "/healthz"))
         assert health.status == 200 and json.loads(health.body)["storage"] == "indisponible"
         assert request(site.a.port, Request("GET", "/")).status == 200  # the rest of the site serves
     finally:
         site.s3.start()
-    assert documents(db) == []
+    assert [(document.id, document.stored_name) for document in documents(db)] == [kept]
     assert messages(db) == messages_before
-    assert list(storage_from_config(site.storage_config).objects()) == []
+    assert [item.key for item in storage_from_config(site.storage_config).objects()] == [kept[1]]
 
     # Back: the same message goes through.
     assert upload(visitor, site.b.port, application.access_token).status == 302
-    assert len(documents(db)) == 1
+    assert len(documents(db)) == 2
 
 
 # --- a restart ----------------------------------------------------------------------------------------
