@@ -98,8 +98,9 @@ class GunicornServer:
             if self.process.poll() is not None:
                 raise RuntimeError("gunicorn s'est arrêté :\n" + self.log_tail())
             if time.monotonic() > deadline:
+                tail = self.log_tail()  # read before stop(), which removes the log
                 self.stop()
-                raise RuntimeError("gunicorn ne répond pas :\n" + self.log_tail())
+                raise RuntimeError("gunicorn ne répond pas :\n" + tail)
             time.sleep(0.3)
 
     def terminate(self) -> None:
