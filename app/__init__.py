@@ -28,7 +28,6 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
     app.config.setdefault("DSFR_DIST", str(PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"))
-    app.config["MAIL_SUPPRESS_SEND"] = False  # the outbox decides what is sent, not TESTING
 
     configure_logging(app)
     register_extensions(app)
@@ -50,11 +49,10 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  every model known to SQLAlchemy and Alembic
     from app.database import configure_engine
-    from app.extensions import csrf, db, mail, migrate
+    from app.extensions import csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    mail.init_app(app)
     csrf.init_app(app)
     from app import page_cache, ratelimits, storage
 

@@ -9,8 +9,6 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
 
 from app.extensions import db
 
@@ -18,11 +16,12 @@ from app.extensions import db
 def configure_engine(app: Flask) -> None:
     """On SQLite: WAL, a busy timeout, foreign keys, and transactions we begin ourselves so that a
     service can ask for an immediate (write-locked) one; pysqlite's own BEGIN handling is bypassed
-    (the SQLAlchemy-documented recipe). On a database server: pooled connections checked after a pause."""
+    (the SQLAlchemy-documented recipe). The connection notes when its transaction holds the write
+    lock (``begin_write_transaction``). Database servers: pooled connections are checked before use
+    (``pool_pre_ping``, set in config.py)."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
-        _ping_after_idle(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
         return
 
     @event.listens_for(engine, "connect")
@@ -42,33 +41,17 @@ def configure_engine(app: Flask) -> None:
             _begin_immediate(connection.connection.driver_connection)
         else:
             connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        connection.info[_WRITE_LOCKED] = mode == "IMMEDIATE"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(connection, _cursor, statement, _parameters, _context, _executemany):
+        # The first write of a transaction takes SQLite's write lock, held until its end.
+        if not connection.info.get(_WRITE_LOCKED) and not statement.lstrip()[:6].upper().startswith(_READS):
+            connection.info[_WRITE_LOCKED] = True
 
 
-def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
-    """Check a pooled connection before use only when it has been idle for ``idle_seconds``.
-
-    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip per request, a sizeable
-    share of a short request such as a registration. A connection that served a request a moment ago
-    is alive; one that sat in the pool (server restarted, idle timeout, network cut) is checked, and
-    replaced when dead (DisconnectionError: the pool opens a new one). A server restart in the middle
-    of traffic still fails the requests already using it (the French 503 page), after which SQLAlchemy
-    discards every pooled connection."""
-
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection, record):
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, record, _proxy):
-        idle_since = record.info.pop("idle_since", None)
-        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
-            return
-        try:
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            dbapi_connection.rollback()
-        except Exception as error:  # any failure: this connection is not usable
-            raise DisconnectionError(f"connexion à la base inutilisable : {error}") from error
+_WRITE_LOCKED = "tig_write_locked"
+_READS = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBA", "SAVEPO", "RELEAS")
 
 
 WRITE_LOCK_TIMEOUT_SECONDS = 30
@@ -100,25 +83,37 @@ def _begin_immediate(dbapi_connection) -> None:
 
 
 def begin_write_transaction() -> None:
-    """Start the request's transaction holding the database write lock.
+    """From here to the end of the request's transaction, hold the database's write lock.
 
-    Call it first in a service that must read-then-write atomically (seat counts, claims). On
-    PostgreSQL it only begins the transaction: lock the rows with ``with_for_update()``. On SQLite it
-    issues ``BEGIN IMMEDIATE``, so concurrent writers queue here instead of failing later.
-    Whatever the session held before (reads only) is committed first on SQLite, where BEGIN IMMEDIATE
-    starts a new transaction. PostgreSQL locks rows inside the current one (each statement of a READ
-    COMMITTED transaction sees what was committed before it): pending changes, if any, are flushed
-    into it and the objects read so far expired, so that they are read again; a COMMIT round trip saved.
+    Call it first in a service that reads then writes atomically (seat counts, claims): what it reads
+    next is what was committed, and no other writer changes it until this transaction ends. The same
+    on both databases, for the caller: nothing is committed here (what the transaction did before
+    stays part of it, committed or rolled back with the rest by the request); changes not yet flushed
+    are flushed; objects read before are expired, so that they are read again.
+
+    - SQLite has one write lock per database: ``BEGIN IMMEDIATE`` takes it when the transaction
+      starts; a transaction that has already written holds it. A transaction that has only read (a
+      snapshot that may be older than the last commit) is ended and an immediate one begun instead.
+    - PostgreSQL locks rows: lock them with ``with_for_update()`` (``lock_for_update`` does); each
+      statement of a READ COMMITTED transaction sees what was committed before it.
     """
     session = db.session()  # the request's Session behind the scoped proxy
-    if not is_sqlite():
-        session.flush()
-        session.expire_all()
+    if is_sqlite():
+        if not session.in_transaction():
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        else:
+            connection = session.connection()
+            if not connection.info.get(_WRITE_LOCKED):
+                # Only reads so far: nothing is lost by ending them; changes not flushed stay pending.
+                driver_connection = connection.connection.driver_connection
+                assert driver_connection is not None
+                driver_connection.execute("ROLLBACK")
+                _begin_immediate(driver_connection)
+                connection.info[_WRITE_LOCKED] = True
+    else:
         session.connection()
-        return
-    if session.in_transaction():
-        session.commit()
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    session.flush()
+    session.expire_all()
 
 
 def lock_for_update(model, id, *, not_loaded: tuple[str, ...] = ()):
@@ -141,65 +136,6 @@ def _locking_select(model, not_loaded: tuple[str, ...]) -> sa.Select:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-
-
-def insert_together(new_object, *others):
-    """INSERT the transient ``new_object`` and ``others`` now, in the current transaction; return
-    ``new_object`` as stored (persistent, with its id and defaults).
-
-    On PostgreSQL a single statement inserts them all (``others`` in data-modifying CTEs): one round
-    trip instead of one per row, for a service holding a lock meanwhile. The object
-    returned is then a new instance loaded from ``RETURNING``: use it, not the one passed. On SQLite
-    (no round trip to save) the objects are added and flushed as usual."""
-    if is_sqlite():
-        db.session.add_all([new_object, *others])
-        db.session.flush()
-        return new_object
-    parameters: dict = {}
-    shapes = tuple(_insert_values(obj, f"row{index}_", parameters) for index, obj in enumerate([*others, new_object]))
-    statement = _insert_together_statement(shapes)
-    return db.session.scalars(statement, parameters).one()
-
-
-def _insert_values(obj, prefix: str, parameters: dict) -> tuple[type, str, tuple[str, ...]]:
-    """Put the values of a transient object in ``parameters`` (what it holds, else the columns'
-    Python-side defaults) and return the shape of its INSERT: (class, prefix, column keys)."""
-    state = sa.inspect(obj)
-    keys = []
-    for attribute in state.mapper.column_attrs:
-        column = attribute.columns[0]
-        if attribute.key in state.dict:
-            value = state.dict[attribute.key]
-        elif column.default is not None and column.default.is_scalar:
-            value = column.default.arg
-        elif column.default is not None and column.default.is_callable:
-            value = column.default.arg(None)
-        else:
-            continue  # NULL, or a server-side default (the primary key's sequence)
-        keys.append(attribute.key)
-        parameters[prefix + attribute.key] = value
-    return type(obj), prefix, tuple(keys)
-
-
-@lru_cache(maxsize=64)
-def _insert_together_statement(shapes: tuple) -> sa.Select:
-    """The statement for these shapes, built once (then also compiled once by SQLAlchemy's cache):
-    ``WITH row0 AS (INSERT …), … INSERT … RETURNING *``, the last shape being the row returned."""
-    binds = []
-
-    def insert_sql(model, prefix: str, keys: tuple[str, ...]) -> str:
-        mapper = sa.inspect(model)
-        columns = [mapper.columns[key] for key in keys]
-        binds.extend(sa.bindparam(prefix + key, type_=column.type) for key, column in zip(keys, columns, strict=False))
-        names = ", ".join(f'"{column.name}"' for column in columns)
-        values = ", ".join(f":{prefix}{key}" for key in keys)
-        return f'INSERT INTO "{mapper.local_table.name}" ({names}) VALUES ({values})'
-
-    *others, (model, prefix, keys) = shapes
-    ctes = ", ".join(f"{shape[1].rstrip('_')} AS ({insert_sql(*shape)})" for shape in others)
-    sql = f"{'WITH ' + ctes + ' ' if ctes else ''}{insert_sql(model, prefix, keys)} RETURNING *"
-    text = sa.text(sql).bindparams(*binds).columns(*sa.inspect(model).local_table.columns)
-    return sa.select(model).from_statement(text)
 
 
 def read_only_request() -> None:

@@ -3,7 +3,6 @@
 import sqlalchemy as sa
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -25,7 +24,6 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
-mail = Mail()
 csrf = CSRFProtect()
 # Per client address (behind a reverse proxy, set PROXY_FIX_X_FOR so the address is the visitor's).
 limiter = Limiter(key_func=get_remote_address)

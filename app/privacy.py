@@ -63,7 +63,7 @@ def erase_old_mails(now: datetime | None = None) -> int:
     emptied = _rows_changed(
         sa.update(OutboxMessage)
         .where(done, OutboxMessage.dedupe_key.is_not(None), OutboxMessage.to_address != "")
-        .values(to_address="", subject="", body_text="", body_html="", attachments=[], reply_to=None, last_error=None)
+        .values(to_address="", subject="", context={}, attachments=[], reply_to=None, last_error=None)
     )
     return deleted + emptied
 

@@ -626,9 +626,9 @@ def test_submit_numbers_mails_and_is_idempotent(client, app):
     assert mail.to_address == "jeanne.martin@exemple.fr" and submitted.reference in mail.subject
     assert f"{app.config['SITE_URL']}/suivi/{token}" in mail.body_text
     attachment = mail.attachments[0]
-    assert attachment["filename"] == f"candidature-{submitted.reference}.pdf"
-    assert attachment["content_type"] == "application/pdf"
-    assert base64.b64decode(attachment["data"]).startswith(b"%PDF")
+    assert attachment.filename == f"candidature-{submitted.reference}.pdf"
+    assert attachment.content_type == "application/pdf"
+    assert attachment.data.startswith(b"%PDF")
 
     to_referents = queued_mails(category="application.new_referent")
     assert [m.to_address for m in to_referents] == [referent.email]

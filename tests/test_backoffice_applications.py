@@ -104,8 +104,8 @@ def test_decision_needs_a_reason_and_approval_mails_the_attestation(db, people):
     assert "habilitée" in mail.subject
     assert "Avis favorables du parquet" in mail.body_text
     [attachment] = mail.attachments
-    assert attachment["content_type"] == "application/pdf"
-    assert attachment["filename"] == f"attestation-habilitation-{application.reference}.pdf"
+    assert attachment.content_type == "application/pdf"
+    assert attachment.filename == f"attestation-habilitation-{application.reference}.pdf"
 
 
 def test_refusal_and_reopening_are_traced_with_their_reasons(db, people):

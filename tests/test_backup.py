@@ -14,7 +14,7 @@ from app.mail.models import OutboxMessage
 
 def add_message(db, to: str) -> None:
     db.session.add(
-        OutboxMessage(to_address=to, subject="Sauvegarde", body_text="texte", body_html="<p>texte</p>", attachments=[])
+        OutboxMessage(to_address=to, subject="Sauvegarde", kind="auth_security_notice", context={}, attachments=[])
     )
     db.session.commit()
 

@@ -21,10 +21,10 @@ import vobject
 from icalendar import Calendar
 
 from app.formatting import paris_to_utc
-from app.mail.outbox import build_mime
+from app.mail.outbox import build_message
 from app.webinars import ical, services
 from tests.factories import make_registration_data, make_webinar
-from tests.mails import queued_mails
+from tests.mails import outbox_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 READER = ROOT / "tests" / "ical_read.mjs"
@@ -206,10 +206,8 @@ def test_every_kind_of_file_gives_zoneinfo_instants_years_ahead(kind, tmp_path):
 def _mail_calendars(db, category: str, to: str) -> list[bytes]:
     """The text/calendar attachments of the mails of ``category`` to ``to``, from the bytes sent."""
     found = []
-    for message in queued_mails(to, category=category):
-        parsed = email.message_from_bytes(
-            build_mime(message, "TIG Partenaires <ne-pas-repondre@justice.fr>").as_bytes()
-        )
+    for message in outbox_rows(to, category=category):
+        parsed = email.message_from_bytes(build_message(message).as_bytes())
         found += [
             part.get_payload(decode=True)
             for part in parsed.walk()

@@ -1,7 +1,6 @@
-"""Pooled PostgreSQL connections are checked before use only after a pause (app/database.py): no
-round trip more on a busy site, and a connection the server cut while it sat in the
-pool is replaced instead of failing the request. PostgreSQL pass of ``make test`` only (SQLite opens
-a file: there is no server to lose)."""
+"""Pooled PostgreSQL connections: one the server cut while it sat in the pool is replaced instead of
+failing the request (``pool_pre_ping``); a page that only reads runs outside a transaction.
+PostgreSQL pass of ``make test`` only (SQLite opens a file: there is no server to lose)."""
 
 from __future__ import annotations
 
@@ -15,12 +14,11 @@ from config import TestingConfig
 pytestmark = pytest.mark.postgresql_only
 
 
-def _app(test_database, tmp_path, idle_seconds: int):
+def _app(test_database, tmp_path):
     return create_app(
         TestingConfig,
         SQLALCHEMY_DATABASE_URI=test_database.url_for_test(tmp_path),
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
-        DATABASE_PING_AFTER_IDLE_SECONDS=idle_seconds,
     )
 
 
@@ -40,26 +38,13 @@ def _cut(app, pid: int) -> None:
     admin.dispose()
 
 
-def test_a_connection_cut_while_idle_is_replaced_before_use(app, test_database, tmp_path):
-    site = _app(test_database, tmp_path, idle_seconds=0)
+def test_a_connection_cut_while_in_the_pool_is_replaced_before_use(app, test_database, tmp_path):
+    site = _app(test_database, tmp_path)
     pid = _pooled_backend_pid(site)
     _cut(site, pid)
     response = site.test_client().get("/webinaires")
     assert response.status_code == 200
     assert _pooled_backend_pid(site) != pid
-    with site.app_context():
-        db.engine.dispose()
-
-
-def test_a_connection_used_a_moment_ago_is_not_checked(app, test_database, tmp_path):
-    """The trade-off, documented in the README: within the pause, a cut connection fails one request
-    (the French 503 page), after which the pool is renewed and the next request is served."""
-    site = _app(test_database, tmp_path, idle_seconds=3600)
-    _cut(site, _pooled_backend_pid(site))
-    client = site.test_client()
-    failed = client.get("/webinaires")
-    assert failed.status_code == 503 and "indisponible" in failed.get_data(as_text=True)
-    assert client.get("/webinaires").status_code == 200
     with site.app_context():
         db.engine.dispose()
 
@@ -70,7 +55,7 @@ def test_the_registration_page_reads_outside_a_transaction(app, test_database, t
     from app.webinars import services
     from tests.factories import make_registration_data, make_webinar
 
-    site = _app(test_database, tmp_path, idle_seconds=10)
+    site = _app(test_database, tmp_path)
     with site.app_context():
         webinar = make_webinar(capacity=1)
         db.session.commit()

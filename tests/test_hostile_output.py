@@ -6,7 +6,6 @@ French message next to the field, and nothing is kept (wizard, follow-up reply, 
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
@@ -199,7 +198,7 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     for name in ("structure_name", "contact_last_name", "poste0-title", "poste0-tasks", "poste0-tuteur0-last_name"):
         assert squash(values[name]) in text, name
     [mail] = queued_mails(category="application.submitted")
-    attached = squash(pdf_text(base64.b64decode(mail.attachments[0]["data"])))
+    attached = squash(pdf_text(mail.attachments[0].data))
     assert squash(values["structure_name"]) in attached
 
     # Back office: the detail page, a message with a payload (page and mail), then the attestation.

@@ -21,16 +21,17 @@ from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from app import create_app
 from app.formatting import utcnow
 from app.mail import outbox
+from app.mail.kinds import MailKind
 from app.mail.models import MailStatus, OutboxMessage
 from app.mail.outbox import deliver_pending, queue_mail
 from config import TestingConfig
+from tests.factories import make_referent
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,37 +82,26 @@ def start_smtp(handler, port: int) -> Controller:
 
 def use_smtp(app, port: int) -> None:
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT_SECONDS=5)
-    mail_state = app.extensions["mail"]
-    mail_state.server, mail_state.port = "127.0.0.1", port
 
 
 def queue_many(db, count: int, prefix: str = "personne") -> list[int]:
+    """``count`` mails of a real kind, each to its own address, rendered by the worker when it sends them."""
+    referent = make_referent(email=f"{prefix}@justice.fr")
     ids = []
     for number in range(count):
         message = queue_mail(
             f"{prefix}{number}@example.org",
             f"Essai {number}",
-            "test_message",
+            MailKind.ACCOUNT_SECURITY_NOTICE,
             category="test",
             dedupe_key=f"test:{prefix}:{number}",
+            referent=referent,
+            what="essai de la file d'envoi.",
+            forgot_url="http://127.0.0.1/mot-de-passe-oublie",
         )
         ids.append(message.id)
     db.session.commit()
     return ids
-
-
-@pytest.fixture(autouse=True)
-def tiny_mail_template(app, tmp_path):
-    """A tiny email template for these tests only, through the real rendering path."""
-    import jinja2
-
-    folder = tmp_path / "templates" / "emails"
-    folder.mkdir(parents=True)
-    (folder / "test_message.txt").write_text("Bonjour,\nCeci est un essai.\n", encoding="utf-8")
-    (folder / "test_message.html").write_text("<p>Bonjour,</p><p>Ceci est un essai.</p>", encoding="utf-8")
-    app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(tmp_path / "templates")), app.jinja_loader])
-    app.jinja_env.loader = app.jinja_loader
-    return folder
 
 
 def statuses(db) -> Counter:
@@ -201,7 +191,7 @@ def test_a_mail_that_cannot_be_built_is_retried_then_failed_never_stuck(app, db)
     app.config["OUTBOX_MAX_ATTEMPTS"] = 2
     [broken_id, good_id] = queue_many(db, 2)
     broken = db.session.get(OutboxMessage, broken_id)
-    broken.attachments = [{"filename": "x.ics", "content_type": "text/calendar", "data": "pas du base64 !"}]
+    broken.attachments = [{"builder": "pas-de-telle-piece-jointe", "arguments": {}}]
     db.session.commit()
     handler = RecordingHandler()
     controller = start_smtp(handler, port)

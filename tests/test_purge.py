@@ -71,9 +71,9 @@ def mail(
     message = OutboxMessage(
         to_address=to,
         subject="Inscription confirmée",
-        body_text="Bonjour Alice Martin",
-        body_html="<p>Bonjour Alice</p>",
-        attachments=[{"filename": "candidature.pdf", "content_type": "application/pdf", "data": "JVBERi0="}],
+        kind="webinar_cancelled",
+        context={"reason": "Bonjour Alice Martin"},
+        attachments=[{"builder": "application.summary", "arguments": {"application": {"$row": ["Application", 1]}}}],
         category="test",
         dedupe_key=dedupe_key,
         status=status,
@@ -166,8 +166,8 @@ def test_purge_command_end_to_end(app, db, runner):
     assert db.session.get(OutboxMessage, old_sent) is None and db.session.get(OutboxMessage, old_failed) is None
     keyed = db.session.get(OutboxMessage, old_keyed)
     assert keyed.dedupe_key == "webinar-join-link:999"
-    assert (keyed.to_address, keyed.body_text, keyed.body_html, keyed.attachments) == ("", "", "", [])
-    assert db.session.get(OutboxMessage, recent_sent).body_text == "Bonjour Alice Martin"
+    assert (keyed.to_address, keyed.subject, keyed.context, keyed.attachments) == ("", "", {}, [])
+    assert db.session.get(OutboxMessage, recent_sent).context == {"reason": "Bonjour Alice Martin"}
     assert db.session.get(OutboxMessage, old_queued).to_address == "alice@example.org"
 
     again = runner.invoke(args=["purge-personal-data"])  # idempotent: nothing left to do
@@ -210,7 +210,7 @@ def test_erase_old_mails_never_touches_mail_to_send(app, db):
     pending = [mail(status, 400).id for status in (MailStatus.QUEUED, MailStatus.SENDING)]
     db.session.commit()
     assert erase_old_mails() == 0
-    assert all(db.session.get(OutboxMessage, i).body_text for i in pending)
+    assert all(db.session.get(OutboxMessage, i).context for i in pending)
 
 
 def test_the_worker_runs_the_purges(app, db):

@@ -1,6 +1,6 @@
-"""Registration holds the write lock only for the decision and the inserts: the mail
-prepared before the lock is replaced when the seats changed meanwhile; SQLite's BEGIN IMMEDIATE
-waits for the lock by short polls and keeps the busy timeout for everything else."""
+"""Registration decides under the write lock and queues its mail from that decision (what happened
+between the page and the lock counts); SQLite's BEGIN IMMEDIATE waits for the lock by short polls and
+keeps the busy timeout for everything else."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ from app.mail.models import OutboxMessage
 from app.webinars import services
 from app.webinars.models import Registration, RegistrationStatus, Webinar
 from tests.factories import make_registration_data, make_webinar
+from tests.mails import queued_mails
 
 
 def _mails(db, to):
-    return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.to_address == to)).all()
+    return queued_mails(to)
 
 
 def _someone_takes_the_last_seat_before_the_lock(monkeypatch):
-    """Between the unlocked guess and the lock, another request confirms a registration."""
+    """Between the page and the lock, another request confirms a registration."""
     real_lock = services._lock_webinar
 
     def lock(webinar_id):
@@ -60,8 +61,8 @@ def test_mail_follows_the_decision_taken_under_the_lock(db, monkeypatch):
 
 
 def test_waiting_position_is_the_one_decided_under_the_lock(db, monkeypatch):
-    """The waiting-list mail is rendered before the lock; two people join the list meanwhile: the mail
-    states the position given under the lock, in both bodies, and no trace of the mark is left."""
+    """Two people join the list just before the lock is taken: the mail states the position given under
+    the lock, in both bodies."""
     webinar = make_webinar(capacity=1)
     db.session.commit()
     services.register(webinar.id, make_registration_data(email="assise@example.org"))
@@ -95,26 +96,9 @@ def test_waiting_position_is_the_one_decided_under_the_lock(db, monkeypatch):
     [mail] = _mails(db, "lente@example.org")
     assert "liste d'attente, en position 3." in mail.body_text
     assert "en position 3</strong>" in mail.body_html
-    assert services._POSITION_MARK not in mail.body_text + mail.body_html
 
 
-def test_the_last_outcome_is_the_next_guess(db, monkeypatch):
-    """Seats gone: the first registration that waits renders its mail twice (confirmation guessed,
-    then the waiting-list mail under the lock); the next ones guess right and render once."""
-    webinar = make_webinar(capacity=1)
-    db.session.commit()
-    renderings = []
-    real_render = services._registration_mail
-    monkeypatch.setattr(services, "_registration_mail", lambda *a: renderings.append(a[2]) or real_render(*a))
-    monkeypatch.setattr(services, "_last_outcome", {})
-    for index in range(4):
-        services.register(webinar.id, make_registration_data(email=f"p{index}@example.org"))
-        db.session.commit()
-    confirmed, waiting = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING
-    assert renderings == [confirmed, confirmed, waiting, waiting, waiting]
-
-
-def test_prepared_confirmation_is_the_one_queued(db):
+def test_the_confirmation_is_queued_as_references_and_rendered_with_its_invite(db):
     webinar = make_webinar(capacity=2)
     db.session.commit()
     registration = services.register(webinar.id, make_registration_data(email="alice@example.org"))
@@ -122,10 +106,13 @@ def test_prepared_confirmation_is_the_one_queued(db):
     [mail] = _mails(db, "alice@example.org")
     assert mail.category == "webinar_confirmation" and mail.webinar_id == webinar.id
     assert registration.token in mail.body_text and registration.token in mail.body_html
-    assert mail.attachments[0]["filename"] == "invitation.ics"
+    assert mail.attachments[0].filename == "invitation.ics"
+    [message] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert message.context["registration"] == {"$row": ["Registration", registration.id]}
+    assert message.attachments[0]["builder"] == "webinar.invite"
 
 
-def test_webinar_changed_before_the_lock_rerenders_the_mail(db, monkeypatch):
+def test_webinar_changed_just_before_the_lock_is_in_the_mail(db, monkeypatch):
     webinar = make_webinar(capacity=5, title="Ancien titre")
     db.session.commit()
     real_lock = services._lock_webinar

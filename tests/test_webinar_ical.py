@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import email
 from datetime import datetime, timedelta
 
 from icalendar import Calendar
 
 from app.formatting import paris_to_utc
-from app.mail.outbox import build_mime
+from app.mail.outbox import build_message
 from app.webinars import ical, services
 from tests.factories import make_registration_data, make_webinar
-from tests.mails import queued_mails
+from tests.mails import outbox_rows, queued_mails
 
 NOW = datetime(2022, 1, 10, 9, 0)
 
@@ -104,8 +103,7 @@ def test_uid_stable_and_sequence_increasing_through_changes(db):
     db.session.commit()
     services.cancel_webinar(webinar.id)
     db.session.commit()
-    messages = queued_mails()
-    calendars = [parse(base64.b64decode(m.attachments[0]["data"])) for m in messages if m.attachments]
+    calendars = [parse(m.attachments[0].data) for m in queued_mails() if m.attachments]
     assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "REQUEST", "CANCEL"]
     assert {str(the_event(c)["UID"]) for c in calendars} == {webinar.ics_uid}
     sequences = [int(the_event(c)["SEQUENCE"]) for c in calendars]
@@ -136,8 +134,8 @@ def test_mime_has_calendar_alternative_with_method_and_attachment(app, db):
     db.session.commit()
     services.register(webinar.id, make_registration_data(email="a@example.org"))
     db.session.commit()
-    message = queued_mails(category="webinar_confirmation")[0]
-    mime = build_mime(message, app.config["MAIL_DEFAULT_SENDER"])
+    [message] = outbox_rows(category="webinar_confirmation")
+    mime = build_message(message)
     parsed = email.message_from_bytes(mime.as_bytes())
     calendar_parts = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
     assert len(calendar_parts) == 2  # the alternative (Outlook's Accept/Decline) and the attachment

@@ -16,6 +16,7 @@ from app.applications.pdf import BasePDF
 from app.applications.validators import format_siret
 from app.eligibility.structures import StructureType
 from app.formatting import date_fr, to_paris
+from app.mail.compose import Attachment, attachment_builder
 from app.territories import get_departement
 
 HABILITATION_YEARS = 5
@@ -41,6 +42,11 @@ def _departement_label(code: str | None) -> str:
         return ""
     departement = get_departement(code)
     return f"{departement.name} ({departement.code})" if departement else code
+
+
+@attachment_builder("application.attestation")
+def attestation_attachment(application: Application) -> Attachment:
+    return Attachment(attestation_filename(application), "application/pdf", attestation_pdf(application))
 
 
 def attestation_pdf(application: Application) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from app.applications.attestation import attestation_filename, attestation_pdf
+from app.applications.attestation import attestation_attachment
 from app.applications.documents import MESSAGE_ATTACHMENT, add_document
 from app.applications.history import record_event
 from app.applications.models import (
@@ -28,7 +28,8 @@ from app.auth.models import Referent
 from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import utcnow
-from app.mail.outbox import Attachment, queue_mail
+from app.mail.compose import AttachmentRef, attach
+from app.mail.outbox import queue_mail
 from app.urls import followup_url
 
 
@@ -181,16 +182,14 @@ def apply_action(
     if application.assigned_referent_id is None:
         application.assigned_referent_id = referent.id
 
-    attachments: list[Attachment] = []
+    attachments: list[AttachmentRef] = []
     if transition.is_decision:
         application.decision_reason = reason
         application.decided_at = now
         application.decided_by_id = referent.id
         application.decided_by = referent
         if transition.target is ApplicationStatus.APPROVED:
-            attachments.append(
-                Attachment(attestation_filename(application), "application/pdf", attestation_pdf(application))
-            )
+            attachments.append(attach(attestation_attachment, application=application))
     elif action == "reopen":
         application.decision_reason = None
         application.decided_at = None

@@ -18,7 +18,8 @@ from app.auth.models import referents_to_notify
 from app.database import lock_for_update
 from app.eligibility.engine import Regime, evaluate
 from app.extensions import db
-from app.mail.outbox import Attachment, queue_mail
+from app.mail.compose import Attachment, attach, attachment_builder
+from app.mail.outbox import queue_mail
 from app.territories import get_departement
 from app.urls import backoffice_url, followup_url
 
@@ -29,6 +30,11 @@ def make_reference(application: Application, now: datetime) -> str:
 
 def summary_filename(application: Application) -> str:
     return f"candidature-{application.reference or application.id}.pdf"
+
+
+@attachment_builder("application.summary")
+def summary_attachment(application: Application) -> Attachment:
+    return Attachment(summary_filename(application), "application/pdf", application_summary_pdf(application))
 
 
 def submit(
@@ -73,7 +79,7 @@ def submit(
         to_status=ApplicationStatus.SUBMITTED,
     )
     db.session.flush()
-    summary = Attachment(summary_filename(application), "application/pdf", application_summary_pdf(application))
+    summary = attach(summary_attachment, application=application)
     queue_mail(
         application.contact_email,
         f"Candidature {application.reference} bien reçue",

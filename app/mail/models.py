@@ -23,8 +23,9 @@ class MailStatus(enum.Enum):
         ]
 
 
-class OutboxMessage(db.Model):
-    """One email, fully rendered, waiting for (or done with) delivery."""
+class OutboxMessage(db.Model):  # type: ignore[name-defined]  # db.Model is built at run time
+    """One email waiting for (or done with) delivery, as references: the worker renders it when it sends
+    it (``app/mail/compose.py``)."""
 
     __tablename__ = "outbox_messages"
 
@@ -32,9 +33,11 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     to_address: Mapped[str] = mapped_column(sa.String(320))
     subject: Mapped[str] = mapped_column(sa.String(300))
-    body_text: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str] = mapped_column(sa.Text)
-    # [{"filename", "content_type", "data" (base64), "inline" (bool)}]
+    # A MailKind value: names the templates.
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    # What the templates read: rows as {"$row": [model, id]}, other values frozen when queued.
+    context: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # [{"builder": name, "arguments": {...}}]: attachments made by the worker (compose.attach).
     attachments: Mapped[list] = mapped_column(sa.JSON, default=list)
     reply_to: Mapped[str | None] = mapped_column(sa.String(320))
     # Kind of mail (e.g. "webinar.confirmation"), for logs and back-office mail history.

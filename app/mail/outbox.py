@@ -1,10 +1,11 @@
 """Queue emails in the database and deliver them after commit.
 
-- ``queue_mail`` renders the templates and adds a row: call it inside the transaction of the change
-  that causes the mail; if that transaction rolls back, no mail exists.
+- ``queue_mail`` adds a row in the transaction of the change that causes the mail (if that
+  transaction rolls back, no mail exists). It renders nothing: the row holds the mail's kind, the
+  rows its templates read (as references) and the values frozen at that moment (``compose.py``).
 - ``deliver_pending`` claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, plus a conditional
-  UPDATE that makes the claim safe on SQLite too), sends them, and records the result. SMTP failures
-  are retried with exponential backoff until ``OUTBOX_MAX_ATTEMPTS``.
+  UPDATE that makes the claim safe on SQLite too), renders each one, sends it, and records the
+  result. SMTP failures are retried with exponential backoff until ``OUTBOX_MAX_ATTEMPTS``.
 - A row left in "sending" by a worker that died is claimed again once its lease has expired
   (``OUTBOX_LEASE_SECONDS``); the lease is renewed right before each send and the renewal checks the
   row is still this worker's, so a slow batch never overlaps with a worker that took over.
@@ -12,21 +13,24 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
 import smtplib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import ssl
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
+from typing import Any, cast
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 
 from app.database import begin_write_transaction
 from app.extensions import db
 from app.formatting import utcnow
+from app.mail.compose import AttachmentRef, MailRowGone, clean_subject, freeze, message_id_header, render, to_mime
+from app.mail.kinds import MailKind
 from app.mail.models import MailStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -36,65 +40,36 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX = timedelta(hours=6)
 
 
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str  # may carry parameters: 'text/calendar; method=REQUEST; charset=UTF-8'
-    data: bytes
-    # Calendar invites are also added as an alternative part so Outlook shows Accept/Decline.
-    calendar_alternative: bool = False
-
-    def to_json(self) -> dict:
-        return {
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "data": base64.b64encode(self.data).decode("ascii"),
-            "calendar_alternative": self.calendar_alternative,
-        }
-
-
 def queue_mail(
-    to: str, subject: str, template: str, *, dedupe_key: str | None = None, **options
-) -> OutboxMessage | None:
-    """Render ``emails/<template>.txt`` and ``.html`` and add the mail to the outbox (flush only).
-    ``options`` are those of ``prepare_mail`` (attachments, category, webinar_id, application_id,
-    reply_to, and the templates' context).
-
-    With a ``dedupe_key`` already used, nothing is added and ``None`` is returned.
-    """
-    if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).filter_by(dedupe_key=dedupe_key)):
-        return None
-    message = prepare_mail(to, subject, template, dedupe_key=dedupe_key, **options)
-    db.session.add(message)
-    db.session.flush()
-    return message
-
-
-def prepare_mail(
     to: str,
     subject: str,
-    template: str,
+    template: str | MailKind,
     *,
-    attachments: list[Attachment] | tuple = (),
-    category: str = "",
     dedupe_key: str | None = None,
+    attachments: Sequence[AttachmentRef] = (),
+    category: str = "",
     webinar_id: int | None = None,
     application_id: int | None = None,
     reply_to: str | None = None,
-    **context,
-) -> OutboxMessage:
-    """The mail ``queue_mail`` would add, rendered but not added to the session: a service holding a
-    lock renders before taking it, then adds the message in the same transaction as its change."""
-    context.setdefault("subject", subject)
-    context.setdefault("site_url", current_app.config["SITE_URL"])
-    context.setdefault("reply_to", reply_to)  # the footer says where a reply goes, or not to reply
-    return OutboxMessage(
+    **context: Any,
+) -> OutboxMessage | None:
+    """Add a mail of kind ``template`` (a ``MailKind``) to the outbox (flush only).
+
+    ``context`` is what its templates read: rows (model instances) are stored as references and
+    read again by the worker, other values are frozen as they are now (JSON). ``attachments`` are
+    made by the worker too (``compose.attach``). With a ``dedupe_key`` already used, nothing is added
+    and ``None`` is returned.
+    """
+    kind = MailKind(template)
+    if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).filter_by(dedupe_key=dedupe_key)):
+        return None
+    message = OutboxMessage(
         to_address=to.strip(),
-        subject=subject,
-        body_text=render_template(f"emails/{template}.txt", **context),
-        body_html=render_template(f"emails/{template}.html", **context),
-        attachments=[a.to_json() for a in attachments],
-        category=category or template,
+        subject=clean_subject(subject),
+        kind=kind.value,
+        context=freeze(context),
+        attachments=[item.to_json() for item in attachments],
+        category=category or kind.value,
         dedupe_key=dedupe_key,
         webinar_id=webinar_id,
         application_id=application_id,
@@ -103,62 +78,36 @@ def prepare_mail(
         attempts=0,
         next_attempt_at=utcnow(),
     )
+    db.session.add(message)
+    db.session.flush()
+    return message
 
 
-def build_mime(message: OutboxMessage, sender: str) -> EmailMessage:
-    """The MIME structure Outlook, Gmail and Thunderbird all understand:
-    multipart/mixed[ multipart/alternative[text/plain, text/html, (text/calendar)], attachments ]."""
-    mime = EmailMessage()
-    mime["Subject"] = message.subject
-    mime["From"] = sender
-    mime["To"] = message.to_address
-    if message.reply_to:
-        mime["Reply-To"] = message.reply_to
-    # Stable Message-ID: a retried delivery is recognisable as the same mail.
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "tig-partenaires.local"
-    mime["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
-    mime.set_content(message.body_text, subtype="plain", charset="utf-8")
-    mime.add_alternative(message.body_html, subtype="html", charset="utf-8")
-    items = message.attachments or []
-    for item in items:
-        if item.get("calendar_alternative"):
-            maintype, subtype, params = _split_content_type(item["content_type"])
-            mime.add_alternative(
-                base64.b64decode(item["data"]).decode("utf-8"), subtype=subtype, charset="utf-8", params=params
-            )
-    for item in items:
-        maintype, subtype, params = _split_content_type(item["content_type"])
-        if maintype == "text":  # the attached invite too says its charset (Outlook reads this part)
-            params = {**params, "charset": "UTF-8"}
-        mime.add_attachment(
-            base64.b64decode(item["data"]),
-            maintype=maintype,
-            subtype=subtype,
-            filename=item["filename"],
-            params=params,
-        )
-    return mime
-
-
-def _split_content_type(content_type: str) -> tuple[str, str, dict[str, str]]:
-    """'text/calendar; method=REQUEST; charset=UTF-8' → ('text', 'calendar', {'method': 'REQUEST'})."""
-    maintype, _, rest = content_type.partition("/")
-    subtype, *params = [p.strip() for p in rest.split(";")]
-    param_dict = dict(p.split("=", 1) for p in params if "=" in p)
-    param_dict.pop("charset", None)  # set by the email package itself
-    return maintype, subtype, param_dict
+def build_message(message: OutboxMessage, *, now: datetime | None = None) -> EmailMessage:
+    """The message sent for this outbox row: rendered now, dated ``now``."""
+    return to_mime(
+        render(message),
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        message_id=message_id_header(message),
+        now=now or datetime.now(UTC),
+    )
 
 
 def _open_smtp() -> smtplib.SMTP:
-    """SMTP session from Flask-Mail's settings, with a timeout (Flask-Mail's own has none)."""
-    state = current_app.extensions["mail"]
-    timeout = current_app.config["MAIL_TIMEOUT_SECONDS"]
-    smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
-    host = smtp_class(state.server, state.port, timeout=timeout)
-    if state.use_tls:
-        host.starttls()
-    if state.username and state.password:
-        host.login(state.username, state.password)
+    """SMTP session with a timeout; TLS (SMTPS or STARTTLS) checks the server's certificate."""
+    config = current_app.config
+    timeout = config["MAIL_TIMEOUT_SECONDS"]
+    host: smtplib.SMTP
+    if config["MAIL_USE_SSL"]:
+        host = smtplib.SMTP_SSL(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        host = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+        if config["MAIL_USE_TLS"]:
+            host.starttls(context=ssl.create_default_context())
+    if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+        host.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
     return host
 
 
@@ -192,10 +141,13 @@ def _claim(limit: int) -> list[tuple[int, datetime]]:
     claimed = []
     for message_id in candidates:
         # The conditional UPDATE is the claim: another worker that read the same row gets rowcount 0.
-        result = db.session.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, _due(now))
-            .values(status=MailStatus.SENDING, locked_until=lease_until)
+        result = cast(
+            sa.CursorResult,
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, _due(now))
+                .values(status=MailStatus.SENDING, locked_until=lease_until)
+            ),
         )
         if result.rowcount == 1:
             claimed.append((message_id, lease_until))
@@ -207,14 +159,17 @@ def _renew(message_id: int, lease_until: datetime) -> datetime | None:
     """Extend this worker's lease on one message right before sending it; None if it is no longer ours."""
     begin_write_transaction()
     renewed = utcnow() + _lease()
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == MailStatus.SENDING,
-            OutboxMessage.locked_until == lease_until,
-        )
-        .values(locked_until=renewed)
+    result = cast(
+        sa.CursorResult,
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == MailStatus.SENDING,
+                OutboxMessage.locked_until == lease_until,
+            )
+            .values(locked_until=renewed)
+        ),
     )
     db.session.commit()
     return renewed if result.rowcount == 1 else None
@@ -243,8 +198,7 @@ def deliver_pending(limit: int | None = None) -> dict[str, int]:
     claimed = _claim(limit)
     if not claimed:
         return counts
-    sender = config["MAIL_DEFAULT_SENDER"]
-    envelope_from = parseaddr(sender)[1]
+    envelope_from = parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
     use_smtp = bool(config.get("MAIL_SERVER"))
     smtp: smtplib.SMTP | None = None
     unreachable: _ServerUnreachable | None = None
@@ -257,12 +211,15 @@ def deliver_pending(limit: int | None = None) -> dict[str, int]:
             if _renew(message_id, lease_until) is None:
                 log.warning("Courriel %s repris par un autre worker : non envoyé ici", message_id)
                 continue
-            message = db.session.get(OutboxMessage, message_id)
+            message = db.session.get_one(OutboxMessage, message_id)
             to_address, subject = message.to_address, message.subject
             error: Exception | None = None
-            mime = None
+            payload = b""
             try:
-                mime = build_mime(message, sender) if use_smtp else None
+                if use_smtp:
+                    payload = build_message(message).as_bytes()
+                else:
+                    render(message)  # without SMTP server too, a mail that cannot be rendered shows
             except Exception as build_error:  # a message that cannot be built must not stay "sending"
                 log.exception("Courriel %s impossible à construire", message_id)
                 error = build_error
@@ -276,18 +233,20 @@ def deliver_pending(limit: int | None = None) -> dict[str, int]:
                             smtp = _open_smtp()
                         except (smtplib.SMTPException, OSError) as connect_error:
                             raise _ServerUnreachable(connect_error) from connect_error
-                    smtp.send_message(mime, from_addr=envelope_from, to_addrs=[to_address])
+                    smtp.sendmail(envelope_from, [to_address], payload)
                 else:
                     log.info("Courriel (non envoyé, pas de serveur SMTP) à %s : %s", to_address, subject)
             except _ServerUnreachable as server_error:
                 unreachable = server_error
                 error = server_error.error
             except (smtplib.SMTPException, OSError) as smtp_error:
-                smtp = _close_quietly(smtp)
+                _close_quietly(smtp)
+                smtp = None
                 error = smtp_error
             except Exception as unexpected:  # e.g. an address the SMTP library cannot encode
                 log.exception("Erreur inattendue à l'envoi du courriel %s", message_id)
-                smtp = _close_quietly(smtp)
+                _close_quietly(smtp)
+                smtp = None
                 error = unexpected
             outcome = _record(message_id, error, transport="smtp" if use_smtp else "log")
             counts[outcome] += 1
@@ -300,7 +259,7 @@ def _record(message_id: int, error: Exception | None, transport: str) -> str:
     """Write the result of one delivery attempt; returns 'sent', 'retry' or 'failed'."""
     config = current_app.config
     begin_write_transaction()
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.get_one(OutboxMessage, message_id)
     message.attempts += 1
     message.locked_until = None
     if error is None:
@@ -327,7 +286,7 @@ def _record(message_id: int, error: Exception | None, transport: str) -> str:
 def _give_back(message_id: int, error: Exception) -> None:
     """Server unreachable: put a claimed, untried message back in the queue (no attempt counted)."""
     begin_write_transaction()
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.get_one(OutboxMessage, message_id)
     if message.status == MailStatus.SENDING:
         message.status = MailStatus.QUEUED
         message.locked_until = None
@@ -337,7 +296,10 @@ def _give_back(message_id: int, error: Exception) -> None:
 
 
 def _is_permanent(error: Exception) -> bool:
-    """A 5xx answer for the recipient (unknown address…) will not get better by retrying."""
+    """A 5xx answer for the recipient (unknown address…), or a mail about a deleted row, will not get
+    better by retrying."""
+    if isinstance(error, MailRowGone):  # what the mail was about no longer exists
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _ in error.recipients.values())
     return False

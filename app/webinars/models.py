@@ -12,6 +12,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 from functools import cache
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -194,7 +195,7 @@ class Registration(db.Model):
 
     # Set by services.register(): the waiting-list position just given, so that the confirmation
     # page does not count the list again while the seat lock is held. Not a column.
-    position_at_registration = None
+    position_at_registration = cast(int | None, None)
 
     @property
     def full_name(self) -> str:

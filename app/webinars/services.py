@@ -9,20 +9,20 @@ PostgreSQL), then recounts. Mails are queued in the same transaction.
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from app.database import insert_together, lock_for_update
+from app.database import lock_for_update
 from app.eligibility.structures import StructureType
 from app.emails import normalize_email
 from app.extensions import db
 from app.formatting import datetime_fr, paris_to_utc, time_range_fr, to_paris, utcnow
-from app.mail.outbox import Attachment, prepare_mail, queue_mail
+from app.mail.compose import Attachment, AttachmentRef, attach, attachment_builder
+from app.mail.outbox import queue_mail
 from app.urls import absolute_url
 from app.webinars import ical
 from app.webinars.models import (
@@ -227,37 +227,52 @@ def can_cancel(registration: Registration, now: datetime | None = None, cutoff_h
     )
 
 
-# --- mails --------------------------------------------------------------------------------------
+# --- mails ---------------------------------------------------------------------------------------
 
 
 def _attendee(registration: Registration) -> ical.Attendee:
     return ical.Attendee(name=registration.full_name, email=registration.email)
 
 
-def _invite(webinar: Webinar, registration: Registration, now: datetime) -> Attachment:
-    data = ical.request_for(
-        webinar, _attendee(registration), now=now, page_url=absolute_url("webinars.manage", token=registration.token)
-    )
+def _calendar(registration: Registration, method: str, sequence: int, now: datetime) -> bytes:
+    page_url = absolute_url("webinars.manage", token=registration.token)
+    info = replace(ical.EventInfo.from_webinar(registration.webinar, page_url), sequence=sequence)
+    return ical.build_calendar(info, method, attendee=_attendee(registration), now=now)
+
+
+@attachment_builder("webinar.invite")
+def invite_attachment(registration: Registration, sequence: int, now: datetime) -> Attachment:
+    """The REQUEST of one registrant, at the SEQUENCE the webinar had when the mail was queued."""
+    data = _calendar(registration, "REQUEST", sequence, now)
     return Attachment("invitation.ics", ical.content_type("REQUEST"), data, calendar_alternative=True)
 
 
-def _cancel(webinar: Webinar, registration: Registration, now: datetime) -> Attachment:
-    data = ical.cancel_for(
-        webinar, _attendee(registration), now=now, page_url=absolute_url("webinars.manage", token=registration.token)
-    )
+@attachment_builder("webinar.cancel")
+def cancel_attachment(registration: Registration, sequence: int, now: datetime) -> Attachment:
+    data = _calendar(registration, "CANCEL", sequence, now)
     return Attachment("annulation.ics", ical.content_type("CANCEL"), data, calendar_alternative=True)
 
 
-def _mail_arguments(registration: Registration, webinar: Webinar, template: str, subject: str, **extra) -> dict:
-    """``queue_mail``/``prepare_mail`` arguments of a mail to a registrant (``webinar`` passed apart: a
-    registration being prepared is not attached to its webinar yet)."""
-    return dict(
+def _invite(webinar: Webinar, registration: Registration, now: datetime) -> AttachmentRef:
+    return attach(invite_attachment, registration=registration, sequence=webinar.ics_sequence, now=now)
+
+
+def _cancel(webinar: Webinar, registration: Registration, now: datetime) -> AttachmentRef:
+    return attach(cancel_attachment, registration=registration, sequence=webinar.ics_sequence, now=now)
+
+
+def _mail(registration: Registration, template: str, subject: str, *, attachments=(), dedupe_key=None, **extra):
+    """Queue a mail to a registrant about their webinar."""
+    webinar = registration.webinar
+    return queue_mail(
         to=registration.email,
         subject=subject,
         template=template,
         category=template,
         webinar_id=webinar.id,
         reply_to=webinar.organiser_email,
+        attachments=attachments,
+        dedupe_key=dedupe_key,
         webinar=webinar,
         registration=registration,
         when=time_range_fr(webinar.starts_at, webinar.ends_at),
@@ -267,42 +282,21 @@ def _mail_arguments(registration: Registration, webinar: Webinar, template: str,
     )
 
 
-def _mail(registration: Registration, template: str, subject: str, *, attachments=(), dedupe_key=None, **extra):
-    return queue_mail(
-        **_mail_arguments(
-            registration,
-            registration.webinar,
-            template,
-            subject,
-            attachments=attachments,
-            dedupe_key=dedupe_key,
-            **extra,
-        )
-    )
-
-
 def _join_link_now(webinar: Webinar, now: datetime) -> bool:
     return bool(webinar.join_url) and now >= join_link_due_at(webinar)
 
 
-def _confirmed_mail(registration: Registration, webinar: Webinar, template: str, subject: str, now: datetime):
-    """The confirmation (or promotion) mail with its invite, rendered, not added to the session."""
-    return prepare_mail(
-        **_mail_arguments(
-            registration,
-            webinar,
-            template,
-            subject,
-            attachments=[_invite(webinar, registration, now)],
-            join_link_now=_join_link_now(webinar, now),
-        )
-    )
-
-
 def _queue_confirmed(registration: Registration, template: str, subject: str, now: datetime) -> None:
-    db.session.add(_confirmed_mail(registration, registration.webinar, template, subject, now))
-    db.session.flush()
-    if _join_link_now(registration.webinar, now):
+    """The confirmation (or promotion) with its invite; the join link too when it is already due."""
+    join_link_now = _join_link_now(registration.webinar, now)
+    _mail(
+        registration,
+        template,
+        subject,
+        attachments=[_invite(registration.webinar, registration, now)],
+        join_link_now=join_link_now,
+    )
+    if join_link_now:
         send_join_link(registration, now=now)
 
 
@@ -386,67 +380,16 @@ def _decide(webinar: Webinar, confirmed: int, waiting: int) -> tuple[Registratio
     raise WebinarFull("Ce webinaire est complet et n'a pas de liste d'attente.")
 
 
-# The waiting-list mail is rendered before the seat lock with this mark where the position goes: the
-# position is known only under the lock, where it replaces the mark (no second rendering while every
-# other registrant waits). Random, so that nothing a registrant types can contain it.
-_POSITION_MARK = f"position-{secrets.token_hex(8)}"
-
-
-# Last decision per webinar id, in this process: the guess of the next registration (see register()).
-# Reads and writes of a dict are atomic under the GIL; a wrong guess only costs a second rendering.
-_last_outcome: dict[int, RegistrationStatus] = {}
-
-
-def _registration_mail(registration: Registration, webinar: Webinar, status, now: datetime):
-    """The mail of a new registration (confirmation with its invite, or waiting list with the position
-    mark), not added yet."""
-    if status is RegistrationStatus.CONFIRMED:
-        subject = f"Inscription confirmée : {webinar.title}"
-        return _confirmed_mail(registration, webinar, "webinar_confirmation", subject, now)
-    subject = f"Liste d'attente : {webinar.title}"
-    return prepare_mail(**_mail_arguments(registration, webinar, "webinar_waiting", subject, position=_POSITION_MARK))
-
-
-def _write_position(mail, position: int | None) -> None:
-    if position is not None:
-        mail.body_text = mail.body_text.replace(_POSITION_MARK, str(position))
-        mail.body_html = mail.body_html.replace(_POSITION_MARK, str(position))
-
-
 def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = None) -> Registration:
     """Confirm a seat while one is left, else join the waiting list (where there is one).
 
     Raises RegistrationClosed, AlreadyRegistered (with the existing registration) or WebinarFull.
 
-    The write lock is held only for the decision and the inserts (other registrations wait for it): the mail the
-    registrant will most likely get is rendered before the lock — the outcome of the previous
-    registration to this webinar in this process (seats are given until there are none left, then
-    everyone waits), a confirmation by default. Under the lock the seats are recounted, the waiting-list
-    position is written into the mail, and the mail is rendered again only if the guess was wrong or
-    the webinar changed meanwhile. The mail is still added in the same transaction as the registration.
+    Under the write lock: the seats and the waiting list are recounted, the registration is inserted
+    and its mail queued as a reference with the waiting-list position it was given; the worker renders
+    it after the commit.
     """
     email_normalized = normalize_email(data.email)
-    registration = Registration(
-        token=new_token(),
-        last_name=data.last_name.strip(),
-        first_name=data.first_name.strip(),
-        email=data.email.strip(),
-        email_normalized=email_normalized,
-        structure_name=data.structure_name.strip(),
-        structure_type=data.structure_type,
-        departement_code=data.departement_code,
-        role=data.role.strip(),
-        question=(data.question or "").strip(),
-    )
-    # Before the lock: a guess, from what the session holds and the last outcome seen here.
-    guess = mail = None
-    webinar = db.session.get(Webinar, webinar_id)
-    if webinar is not None and webinar.registration_open(now or utcnow()):
-        draft_now = now or utcnow()
-        status = _last_outcome.get(webinar.id, RegistrationStatus.CONFIRMED)
-        guess = (status, webinar.updated_at, _join_link_now(webinar, draft_now))
-        mail = _registration_mail(registration, webinar, status, draft_now)
-
     webinar = _lock_webinar(webinar_id)
     now = now or utcnow()  # read under the lock: arrival order = created_at order = id order
     if webinar.is_cancelled:
@@ -459,21 +402,31 @@ def register(webinar_id: int, data: RegistrationData, *, now: datetime | None = 
         )
     confirmed, waiting, existing = _registration_state(webinar.id, email_normalized, now)
     if existing is not None:
-        raise AlreadyRegistered(db.session.get(Registration, existing))
+        raise AlreadyRegistered(db.session.get_one(Registration, existing))
     status, position = _decide(webinar, confirmed, waiting)
-    _last_outcome[webinar.id] = status
-
-    registration.webinar_id = webinar.id  # not the relationship: it would add the object to the session
-    registration.status = status
-    registration.consent_at = registration.created_at = registration.updated_at = now
-    join_link_now = _join_link_now(webinar, now)
-    if guess != (status, webinar.updated_at, join_link_now):
-        mail = _registration_mail(registration, webinar, status, now)
-    _write_position(mail, position)
-    registration = insert_together(registration, mail)
+    registration = Registration(
+        webinar=webinar,
+        token=new_token(),
+        last_name=data.last_name.strip(),
+        first_name=data.first_name.strip(),
+        email=data.email.strip(),
+        email_normalized=email_normalized,
+        structure_name=data.structure_name.strip(),
+        structure_type=data.structure_type,
+        departement_code=data.departement_code,
+        role=data.role.strip(),
+        question=(data.question or "").strip(),
+        status=status,
+        consent_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(registration)
     registration.position_at_registration = position
-    if status is RegistrationStatus.CONFIRMED and join_link_now:
-        send_join_link(registration, now=now)
+    if status is RegistrationStatus.CONFIRMED:
+        _queue_confirmed(registration, "webinar_confirmation", f"Inscription confirmée : {webinar.title}", now)
+    else:
+        _mail(registration, "webinar_waiting", f"Liste d'attente : {webinar.title}", position=position)
     return registration
 
 

@@ -106,10 +106,8 @@ def test_admin_invites_a_referent(page, live_server):
 
 
 def test_forgotten_password_journey(page, live_server, live_app, account):
-    import sqlalchemy as sa
-
     from app.extensions import db
-    from app.mail.models import OutboxMessage
+    from tests.mails import queued_mails
 
     page.goto(live_server + "/espace-referent/connexion")
     page.get_by_role("link", name="Mot de passe oublié ?").click()
@@ -127,11 +125,7 @@ def test_forgotten_password_journey(page, live_server, live_app, account):
         from app.auth.jobs import send_password_reset_links
 
         send_password_reset_links()  # what the worker does at its next pass
-        body = db.session.scalar(
-            sa.select(OutboxMessage.body_text)
-            .where(OutboxMessage.to_address == account)
-            .order_by(OutboxMessage.id.desc())
-        )
+        body = queued_mails(account)[-1].body_text
         db.session.remove()
     link = re.search(r"(http\S+/nouveau-mot-de-passe/\S+)", body).group(1)
     assert link.startswith(live_server)
