@@ -13,6 +13,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -201,6 +202,17 @@ def message_id_header(message: OutboxMessage) -> str:
     return f"<{message.created_at:%Y%m%d%H%M%S%f}.outbox-{message.id}@{site_domain()}>"
 
 
+def encoded_subject(subject: str) -> str:
+    """The Subject header's value, folded and RFC 2047-encoded so that it unfolds to ``subject`` exactly.
+
+    Not left to the email package's own folder: it splits a word into two encoded words
+    ("intérêt" + "général" read back as "intérêtgénéral") and leaves a space before a line break
+    (read back as two spaces). The legacy ``Header`` encodes the whole text in encoded words whose
+    spaces are inside them, each line within 76 characters."""
+    charset = "us-ascii" if subject.isascii() else "utf-8"
+    return Header(subject, charset, maxlinelen=76, header_name="Subject").encode(linesep="\n")
+
+
 def to_mime(mail: RenderedMail, *, sender: str, message_id: str, now: datetime) -> EmailMessage:
     """The structure Outlook, Gmail and Thunderbird all understand:
     multipart/mixed[ multipart/alternative[text/plain, text/html, (text/calendar)], attachments ].
@@ -209,7 +221,7 @@ def to_mime(mail: RenderedMail, *, sender: str, message_id: str, now: datetime) 
     site is written by the site itself: ``Auto-Submitted: auto-generated`` (RFC 3834) tells
     mail servers and out-of-office responders not to answer it automatically."""
     mime = EmailMessage(policy=SMTP)
-    mime["Subject"] = mail.subject
+    mime.set_raw("Subject", encoded_subject(mail.subject))
     mime["From"] = sender
     mime["To"] = mail.to
     if mail.reply_to:

@@ -29,7 +29,15 @@ from flask import current_app
 from app.database import begin_write_transaction
 from app.extensions import db
 from app.formatting import utcnow
-from app.mail.compose import AttachmentRef, MailRowGone, clean_subject, freeze, message_id_header, render, to_mime
+from app.mail.compose import (
+    AttachmentRef,
+    MailRowGone,
+    clean_subject,
+    freeze,
+    message_id_header,
+    render,
+    to_mime,
+)
 from app.mail.kinds import MailKind
 from app.mail.models import MailStatus, OutboxMessage
 
