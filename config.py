@@ -182,9 +182,11 @@ class Config:
     BACKUP_FOLDER = os.environ.get("BACKUP_FOLDER")
     # How many backups `flask backup` keeps in that folder (older ones deleted; 0: keep all).
     BACKUP_KEEP = _env_int("BACKUP_KEEP", 14)
-    # Gzip copies of static and DSFR assets, made on first request or by `flask assets compress`
+    # Compressed and versioned copies of the assets, made on first start or by `flask assets build`
     # (default: instance/static-cache; must be writable by the app).
     STATIC_CACHE_FOLDER = os.environ.get("STATIC_CACHE_FOLDER")
+    # Pages (HTML) and JSON compressed by Flask-Compress; assets are served compressed by WhiteNoise.
+    COMPRESS_MIMETYPES = ["text/html", "application/json"]
     # Public pages kept in memory for anonymous visitors (app/page_cache.py: which pages, how long).
     PAGE_CACHE_ENABLED = _env_bool("PAGE_CACHE_ENABLED", True)
     PAGE_CACHE_MAX_ENTRIES = _env_int("PAGE_CACHE_MAX_ENTRIES", 500)

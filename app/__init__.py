@@ -49,11 +49,12 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  every model known to SQLAlchemy and Alembic
     from app.database import configure_engine
-    from app.extensions import csrf, db, migrate
+    from app.extensions import compress, csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    compress.init_app(app)
     from app import page_cache, ratelimits, storage
 
     ratelimits.init_app(app)  # limiter, with Redis timeouts when the counters are in Redis
@@ -71,8 +72,9 @@ def register_blueprints(app: Flask) -> None:
     from app import applications, auth, backoffice, eligibility, mail, public, routing, static_assets, webinars
 
     routing.init_app(app)  # before the rules: the converters they pick (text, bounded int, private token)
-    for module in (static_assets, public, eligibility, applications, webinars, auth, backoffice, mail):
+    for module in (public, eligibility, applications, webinars, auth, backoffice, mail):
         app.register_blueprint(module.bp)
+    static_assets.init_app(app)  # WhiteNoise, in front of everything (page cache included)
 
 
 def register_errorhandlers(app: Flask) -> None:

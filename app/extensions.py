@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and bound in ``create_app``."""
 
 import sqlalchemy as sa
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -25,5 +26,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
+# HTML and JSON answers compressed (brotli, gzip…) for browsers that accept it; assets: see static_assets.
+compress = Compress()
 # Per client address (behind a reverse proxy, set PROXY_FIX_X_FOR so the address is the visitor's).
 limiter = Limiter(key_func=get_remote_address)

@@ -102,9 +102,10 @@ class PageCacheMiddleware:
             return self.wsgi_app(environ, start_response)
         # The host is part of the key: a page built with absolute URLs from a forged Host header must
         # never be served to other visitors.
+        # The accepted encodings too: the body stored is compressed for them (Vary: Accept-Encoding).
         key = (
             f"{environ.get('wsgi.url_scheme')}://{environ.get('HTTP_HOST', '')}{environ.get('SCRIPT_NAME', '')}"
-            f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+            f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}|{environ.get('HTTP_ACCEPT_ENCODING', '')}"
         )
         hit = self.cache.get(key)
         if hit is not None:

@@ -1,40 +1,45 @@
-"""Serves the DSFR from node_modules (installed by npm, never committed, never from a CDN) and the
-app's own ``static/`` files: compressed, cacheable for a year, under versioned URLs.
+"""Static files, served by WhiteNoise in front of Flask: the DSFR from node_modules (installed by npm,
+never committed, never from a CDN) and the app's own ``static/`` folder.
 
-- DSFR URLs carry the DSFR version (``/dsfr/1.15.3/dsfr.min.css``); the app's files carry a content
-  hash (``/static/css/app.css?v=3f2a9c1b0d``, added by ``url_for`` itself). A versioned URL is
-  ``Cache-Control: public, max-age=31536000, immutable``; a stale or missing version is revalidated.
-- Text assets (CSS, JS, SVG…) are sent gzip-compressed to browsers that accept it
-  (``Vary: Accept-Encoding``). The compressed copy is made once, on first request or beforehand with
-  ``flask assets compress``, in ``STATIC_CACHE_FOLDER`` (default ``instance/static-cache``), and
-  reused while the source file is unchanged. Fonts (woff2) and images are already compressed.
-- Everything goes through Flask, so the security headers (CSP…) are on assets too.
+- DSFR URLs carry the DSFR version (``/dsfr/1.15.3/dsfr.min.css``), the app's files a hash of the
+  folder's content (``/static/3f2a9c1b0d/css/app.css``): such a URL is cacheable for a year
+  (``immutable``). The same files without version (``/static/css/app.css``) are revalidated.
+- WhiteNoise sends the gzip or brotli copy a browser accepts when one lies beside the file. Those
+  copies, and the app's versioned files, are written once per content into ``STATIC_CACHE_FOLDER``
+  (default ``instance/static-cache``) by WhiteNoise's own compressor, on first start or beforehand with
+  ``flask assets build``. Only the files pages link are compressed: the DSFR has thousands.
+- The security headers (CSP…) of the pages are set on assets too.
+
+One piece is ours, because no library does it: the DSFR's icon sheet cut down to the icons the site
+uses (the full sheet declares ~1,800 icons; with it, the first visit of the home page weighs ~28 KB
+more than the 350 KB it must stay under).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
-import mimetypes
 import os
 import re
+import shutil
 import tempfile
-from functools import cache, lru_cache
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from wsgiref.headers import Headers
 
 import click
-from flask import Blueprint, abort, current_app, request, send_file
+from flask import Flask, current_app
 from flask.cli import with_appcontext
-from werkzeug.security import safe_join
+from whitenoise import WhiteNoise
+from whitenoise.compress import Compressor
 
-bp = Blueprint("assets", __name__)
+from app.security import security_headers
 
-# Only what pages use: styles, scripts, fonts, icons, pictograms, favicons.
+# Only what pages may use: styles, scripts, fonts, icons, pictograms, favicons.
 ALLOWED_SUFFIXES = {".css", ".js", ".woff", ".woff2", ".svg", ".png", ".ico", ".webmanifest"}
-COMPRESSIBLE_SUFFIXES = {".css", ".js", ".svg", ".webmanifest", ".ico", ".json", ".txt"}
 ONE_YEAR = 365 * 24 * 3600
-MIN_COMPRESS_BYTES = 512
+APP_FOLDER = Path(__file__).resolve().parent
 
 
 @cache
@@ -46,49 +51,16 @@ def dsfr_version(dist: str) -> str:
         return "0"
 
 
-@bp.get("/dsfr/<version>/<path:filename>")
-def dsfr(version: str, filename: str):
-    dist = current_app.config["DSFR_DIST"]
-    if version != dsfr_version(dist) or Path(filename).suffix not in ALLOWED_SUFFIXES:
-        abort(404)
-    if filename.startswith("utility/icons/icons.subset-"):
-        if filename != icons_subset_name():
-            abort(404)
-        return send_asset(icons_subset_file(), immutable=True)
-    path = safe_join(dist, filename)
-    if path is None or not os.path.isfile(path):
-        abort(404)
-    return send_asset(Path(path), immutable=True)
-
-
-def dsfr_url(filename: str) -> str:
-    from flask import url_for
-
-    if filename == ICONS_SHEET:
-        filename = icons_subset_name()
-    return url_for("assets.dsfr", version=dsfr_version(current_app.config["DSFR_DIST"]), filename=filename)
-
-
 # --- the icon utility sheet, cut down to the icons the site uses ------------------------------------
-# utility/icons/icons.min.css declares ~1,800 icons (356 KB, 29 KB compressed); pages use a few dozen.
 # dsfr_url("utility/icons/icons.min.css") gives a sheet of the same folder (relative url() unchanged)
 # holding only the icon classes written in the app's templates, Python and JavaScript files
 # (``fr-icon-…`` literals), plus every rule that is not icon-specific.
 
 ICONS_SHEET = "utility/icons/icons.min.css"
 ICON_CLASS = re.compile(r"fr-(?:icon|fi)-[a-z0-9]+(?:-[a-z0-9]+)*")  # fr-fi-: legacy names
-APP_FOLDER = Path(__file__).resolve().parent
 
 
 def used_icon_classes() -> frozenset[str]:
-    """Scanned once per process; in debug at every use, so a new icon in a template shows at once."""
-    if current_app.debug:
-        return _scan_icon_classes.__wrapped__()
-    return _scan_icon_classes()
-
-
-@cache
-def _scan_icon_classes() -> frozenset[str]:
     found: set[str] = set()
     for pattern in ("templates/**/*.html", "**/*.py", "static/**/*.js"):
         for path in APP_FOLDER.glob(pattern):
@@ -136,129 +108,172 @@ def subset_icon_css(css: str, keep: frozenset[str]) -> str:
     return "".join(output)
 
 
-@cache
-def _icons_subset(dist: str, keep: frozenset[str]) -> tuple[str, bytes]:
-    css = (Path(dist) / ICONS_SHEET).read_text(encoding="utf-8")
-    data = subset_icon_css(css, keep).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:10], data
+# --- what pages link, and the build that serves it --------------------------------------------------
+
+DSFR_LINK = re.compile(r"dsfr_url\(\s*['\"]([^'\"]+)['\"]\s*\)")
+CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?\.svg)['\"]?\s*\)")
 
 
-def icons_subset_name() -> str:
-    digest, _ = _icons_subset(current_app.config["DSFR_DIST"], used_icon_classes())
-    return f"utility/icons/icons.subset-{digest}.min.css"
+def linked_dsfr_files() -> list[str]:
+    """The DSFR files the templates link with ``dsfr_url('…')`` (the icon sheet stands for its subset)."""
+    names: set[str] = set()
+    for path in (APP_FOLDER / "templates").glob("**/*.html"):
+        names.update(DSFR_LINK.findall(path.read_text(encoding="utf-8")))
+    return sorted(names)
 
 
-def icons_subset_file() -> Path:
-    """The subset written once into the cache folder (so it is sent like any other file)."""
-    digest, data = _icons_subset(current_app.config["DSFR_DIST"], used_icon_classes())
-    target = _cache_folder() / f"icons.subset-{digest}.min.css"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        with os.fdopen(handle, "wb") as output:
-            output.write(data)
-        os.replace(temporary, target)
-    return target
+@dataclass(frozen=True)
+class Build:
+    """Where the compressed and versioned copies of one content lie, and their names."""
+
+    dsfr: Path  # compressed copies of the DSFR files pages link, at their place in dist/
+    app_static: Path  # a copy of static/, compressed
+    app_version: str
+    icons_subset: str  # the subset's name in dist/utility/icons/
 
 
-# --- the app's own static files ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=512)
-def _content_hash(path: str, mtime_ns: int, size: int) -> str:
+def _digest(*parts: bytes) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()[:10]
 
 
-def static_version(filename: str) -> str | None:
-    """Short content hash of ``static/<filename>`` (None if the file does not exist)."""
-    path = safe_join(current_app.static_folder, filename)
-    if path is None:
-        return None
+def _files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+def prepare(app: Flask) -> Build:
+    """The build of the current content: made now if it does not exist yet (at most a few seconds, once)."""
+    dist = Path(app.config["DSFR_DIST"])
+    cache_folder = Path(app.config.get("STATIC_CACHE_FOLDER") or Path(app.instance_path) / "static-cache")
+    static = Path(app.static_folder or APP_FOLDER / "static")
+
+    statics = _files(static)
+    app_version = _digest(*(str(p.relative_to(static)).encode() + p.read_bytes() for p in statics))
+    icons = subset_icon_css((dist / ICONS_SHEET).read_text(encoding="utf-8"), used_icon_classes()).encode()
+    icons_subset = f"utility/icons/icons.subset-{_digest(icons)}.min.css"
+    linked = [icons_subset if name == ICONS_SHEET else name for name in linked_dsfr_files()]
+    dsfr_key = _digest(dsfr_version(str(dist)).encode(), icons, "\n".join(linked).encode())
+
+    build = Build(cache_folder / f"dsfr-{dsfr_key}", cache_folder / f"static-{app_version}", app_version, icons_subset)
+    if not build.dsfr.is_dir():
+        _write_atomically(build.dsfr, lambda folder: _build_dsfr(folder, dist, linked, icons_subset, icons))
+    if not build.app_static.is_dir():
+        _write_atomically(build.app_static, lambda folder: _build_static(folder, static, statics))
+    return build
+
+
+def _write_atomically(target: Path, fill) -> None:
+    """Several workers may start at once: each builds in its own folder; the first rename wins."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
     try:
-        stat = os.stat(path)
+        fill(folder)
+        os.rename(folder, target)
     except OSError:
-        return None
-    return _content_hash(path, stat.st_mtime_ns, stat.st_size)
+        if not target.is_dir():
+            raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def static_view(filename: str):
-    path = safe_join(current_app.static_folder, filename)
-    if path is None or not os.path.isfile(path):
-        abort(404)
-    wanted = request.args.get("v")
-    return send_asset(Path(path), immutable=wanted is not None and wanted == static_version(filename))
+def _compress(folder: Path) -> None:
+    compressor = Compressor(quiet=True)
+    for path in _files(folder):
+        if compressor.should_compress(path.name):
+            compressor.compress(str(path))
 
 
-@bp.record_once
-def _setup(state) -> None:
-    app = state.app
-    app.view_functions["static"] = static_view
+def _build_dsfr(folder: Path, dist: Path, linked: list[str], icons_subset: str, icons: bytes) -> None:
+    """The linked files, the SVG icons their sheets point to, and their compressed copies."""
+    wanted: set[Path] = set()
+    for name in linked:
+        source = dist / name
+        if name != icons_subset and not source.is_file():
+            continue
+        wanted.add(Path(name))
+        sheet = icons.decode() if name == icons_subset else source.read_text(encoding="utf-8", errors="replace")
+        if name.endswith(".css"):
+            for reference in CSS_URL.findall(sheet):
+                svg = (Path(name).parent / reference).as_posix()
+                if (dist / svg).resolve().is_file():
+                    wanted.add(Path(os.path.normpath(svg)))
+    for relative in wanted:
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative.as_posix() == icons_subset:
+            target.write_bytes(icons)
+        else:
+            shutil.copyfile(dist / relative, target)
+    _compress(folder)
+
+
+def _build_static(folder: Path, static: Path, statics: list[Path]) -> None:
+    for path in statics:
+        target = folder / path.relative_to(static)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    _compress(folder)
+
+
+# --- serving ----------------------------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """Serve the assets with WhiteNoise in front of the app (and of the page cache)."""
+    dist = Path(app.config["DSFR_DIST"])
+    version = dsfr_version(str(dist))
+    build = prepare(app)
+    app.extensions["static_build"] = build
+    dsfr_prefix = f"/dsfr/{version}/"
+    versioned_static = f"/static/{build.app_version}/"
+
+    def immutable(_path: str, url: str) -> bool:
+        return url.startswith((dsfr_prefix, versioned_static))
+
+    def add_headers(headers: Headers, _path: str, url: str) -> None:
+        for name, value in security_headers(app).items():
+            headers[name] = value
+        headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable" if immutable(_path, url) else "no-cache"
+
+    server = WhiteNoise(
+        app.wsgi_app,
+        autorefresh=app.debug,
+        max_age=0,
+        allow_all_origins=False,
+        add_headers_function=add_headers,
+        immutable_file_test=immutable,
+    )
+    # The DSFR files of an allowed kind (not its sources, maps nor documentation), then the
+    # compressed copies of those pages link, which take their place (later files win).
+    if app.debug:  # WhiteNoise then looks files up at each request, folder by folder
+        server.add_files(str(dist), prefix=dsfr_prefix)
+    else:
+        for path in _files(dist):
+            if path.suffix in ALLOWED_SUFFIXES:
+                server.add_file_to_dictionary(dsfr_prefix + path.relative_to(dist).as_posix(), str(path))
+    server.add_files(str(build.dsfr), prefix=dsfr_prefix)
+    server.add_files(app.static_folder, prefix="/static/")  # without version: revalidated
+    if not app.debug:  # in debug, edited files show at once under their plain URL
+        server.add_files(str(build.app_static), prefix=versioned_static)
+    app.wsgi_app = server  # type: ignore[method-assign]
+
+    versioned = frozenset(path.relative_to(build.app_static).as_posix() for path in _files(build.app_static))
 
     @app.url_defaults
-    def add_static_version(endpoint, values):
-        if endpoint == "static" and "filename" in values and "v" not in values:
-            version = static_version(values["filename"])
-            if version:
-                values["v"] = version
+    def versioned_static_url(endpoint, values):
+        if endpoint == "static" and not app.debug and values.get("filename") in versioned:
+            values["filename"] = f"{build.app_version}/{values['filename']}"
 
     app.cli.add_command(assets_cli)
 
 
-# --- sending, compressed when useful ---------------------------------------------------------------
-
-
-def _cache_folder() -> Path:
-    configured = current_app.config.get("STATIC_CACHE_FOLDER")
-    return Path(configured) if configured else Path(current_app.instance_path) / "static-cache"
-
-
-def compressed_copy(path: Path) -> Path | None:
-    """The gzip copy of ``path`` in the cache folder, (re)made if missing or older than the source."""
-    if path.suffix not in COMPRESSIBLE_SUFFIXES:
-        return None
-    stat = path.stat()
-    if stat.st_size < MIN_COMPRESS_BYTES:
-        return None
-    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    target = _cache_folder() / f"{key}-{path.name}.gz"
-    try:
-        if target.stat().st_mtime_ns == stat.st_mtime_ns:
-            return target
-    except OSError:
-        pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as output:
-        output.write(data)
-    os.utime(temporary, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the copy's mtime marks its source
-    os.replace(temporary, target)  # atomic: concurrent workers never serve half a file
-    return target
-
-
-def _accepts_gzip() -> bool:
-    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
-
-
-def send_asset(path: Path, immutable: bool):
-    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"  # Werkzeug adds the charset
-    compressed = compressed_copy(path)
-    if compressed is not None and _accepts_gzip():
-        response = send_file(compressed, mimetype=mimetype, conditional=True, etag=True, max_age=0)
-        response.headers["Content-Encoding"] = "gzip"
-    else:
-        response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=0)
-    if compressed is not None:
-        response.vary.add("Accept-Encoding")
-    if immutable:
-        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
-    else:
-        response.headers["Cache-Control"] = "no-cache"  # revalidate (ETag): the URL has no version
-    return response
+def dsfr_url(filename: str) -> str:
+    """URL of a DSFR file; the full icon sheet is replaced by its subset."""
+    if filename == ICONS_SHEET:
+        filename = current_app.extensions["static_build"].icons_subset
+    return f"/dsfr/{dsfr_version(current_app.config['DSFR_DIST'])}/{filename}"
 
 
 @click.group("assets")
@@ -266,18 +281,10 @@ def assets_cli() -> None:
     """Fichiers statiques (DSFR et feuilles du site)."""
 
 
-@assets_cli.command("compress")
+@assets_cli.command("build")
 @with_appcontext
-def compress_command() -> None:
-    """Prépare les copies compressées (gzip) des fichiers servis, avant la mise en service."""
-    count = 0
-    dist = Path(current_app.config["DSFR_DIST"])
-    roots = [Path(current_app.static_folder)]
-    roots += [dist / name for name in ("dsfr.min.css", "dsfr.module.min.js", "dsfr.nomodule.min.js", "utility")]
-    roots += [dist / "icons", dist / "favicon"]
-    for root in roots:
-        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
-        for path in files:
-            if path.suffix in ALLOWED_SUFFIXES and compressed_copy(path) is not None:
-                count += 1
-    click.echo(f"{count} fichiers compressés dans {_cache_folder()}")
+def build_command() -> None:
+    """Prépare les copies compressées et versionnées des fichiers servis (fait aussi au premier démarrage)."""
+    build = prepare(current_app)
+    count = sum(1 for folder in (build.dsfr, build.app_static) for path in _files(folder) if path.suffix == ".gz")
+    click.echo(f"{count} fichiers compressés dans {build.dsfr.parent}")

@@ -1,14 +1,20 @@
-"""Static assets: gzip when accepted, year-long cache on versioned URLs, icon sheet cut to what is used."""
+"""Static assets (WhiteNoise) and compressed pages (Flask-Compress): compressed copies when accepted,
+a year of cache on versioned URLs, the page's security headers, the icon sheet cut to what is used."""
 
 from __future__ import annotations
 
 import gzip
+import posixpath
 import re
 from pathlib import Path
 
+import brotli
 import pytest
 
+from app.security import CONTENT_SECURITY_POLICY
 from app.static_assets import ICON_CLASS, dsfr_version, subset_icon_css, used_icon_classes
+
+YEAR = "public, max-age=31536000, immutable"
 
 
 @pytest.fixture
@@ -16,16 +22,16 @@ def version(app):
     return dsfr_version(app.config["DSFR_DIST"])
 
 
-def test_dsfr_css_is_sent_gzipped_with_a_year_of_cache(app, client, version):
+def test_dsfr_css_is_sent_compressed_with_a_year_of_cache(app, client, version):
     original = (Path(app.config["DSFR_DIST"]) / "dsfr.min.css").read_bytes()
-    response = client.get(f"/dsfr/{version}/dsfr.min.css", headers={"Accept-Encoding": "gzip, deflate, br"})
-    assert response.status_code == 200
-    assert response.headers["Content-Encoding"] == "gzip"
-    assert "Accept-Encoding" in response.headers["Vary"]
-    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert response.mimetype == "text/css"
-    assert gzip.decompress(response.data) == original
-    assert len(response.data) < len(original) / 5
+    gzipped = client.get(f"/dsfr/{version}/dsfr.min.css", headers={"Accept-Encoding": "gzip"})
+    assert gzipped.status_code == 200 and gzipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(gzipped.data) == original and len(gzipped.data) < len(original) / 5
+    assert "Accept-Encoding" in gzipped.headers["Vary"]
+    assert gzipped.headers["Cache-Control"] == YEAR
+    assert gzipped.mimetype == "text/css"
+    brotlied = client.get(f"/dsfr/{version}/dsfr.min.css", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert brotlied.headers["Content-Encoding"] == "br" and brotli.decompress(brotlied.data) == original
 
 
 def test_without_accept_encoding_the_file_is_sent_as_is(app, client, version):
@@ -35,11 +41,18 @@ def test_without_accept_encoding_the_file_is_sent_as_is(app, client, version):
     assert "Accept-Encoding" in response.headers["Vary"]
 
 
+def test_assets_carry_the_security_headers_of_the_pages(client, version):
+    response = client.get(f"/dsfr/{version}/favicon/favicon.svg")
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
 def test_fonts_are_not_recompressed(client, version):
-    response = client.get(f"/dsfr/{version}/fonts/Marianne-Regular.woff2", headers={"Accept-Encoding": "gzip"})
+    response = client.get(f"/dsfr/{version}/fonts/Marianne-Regular.woff2", headers={"Accept-Encoding": "gzip, br"})
     assert response.status_code == 200
     assert "Content-Encoding" not in response.headers
-    assert response.headers["Cache-Control"].endswith("immutable")
+    assert response.headers["Cache-Control"] == YEAR
 
 
 def test_conditional_request_gets_304(client, version):
@@ -55,8 +68,10 @@ def test_conditional_request_gets_304(client, version):
         "/dsfr/0.0.1/dsfr.min.css",
         "/dsfr/{v}/../package.json",
         "/dsfr/{v}/README.md",
+        "/dsfr/{v}/dsfr.min.css.map",
         "/dsfr/{v}/utility/icons/icons.subset-0000000000.min.css",
         "/static/../config.py",
+        "/static/0123456789/css/app.css",
     ],
 )
 def test_unknown_or_forbidden_assets_are_not_found(client, version, url):
@@ -65,30 +80,14 @@ def test_unknown_or_forbidden_assets_are_not_found(client, version, url):
 
 def test_app_static_urls_carry_a_content_hash(app, client):
     html = client.get("/").text
-    url = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{10})"', html).group(1)
+    url = re.search(r'href="(/static/[0-9a-f]{10}/css/app\.css)"', html).group(1)
     versioned = client.get(url, headers={"Accept-Encoding": "gzip"})
-    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert versioned.headers["Cache-Control"] == YEAR
     assert versioned.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(versioned.data) == (Path(app.static_folder) / "css" / "app.css").read_bytes()
-    # Without the version, or with an old one, the browser must revalidate.
-    assert client.get("/static/css/app.css").headers["Cache-Control"] == "no-cache"
-    assert client.get("/static/css/app.css?v=0123456789").headers["Cache-Control"] == "no-cache"
-
-
-def test_compressed_copy_follows_a_changed_source(app, client, tmp_path):
-    static = tmp_path / "static"
-    (static / "css").mkdir(parents=True)
-    sheet = static / "css" / "essai.css"
-    sheet.write_text("body { color: black; }\n" * 100)
-    app.static_folder = str(static)
-    first = client.get("/static/css/essai.css", headers={"Accept-Encoding": "gzip"})
-    sheet.write_text("body { color: navy; }\n" * 100)
-    import os
-
-    os.utime(sheet, ns=(sheet.stat().st_atime_ns, sheet.stat().st_mtime_ns + 10**9))
-    second = client.get("/static/css/essai.css", headers={"Accept-Encoding": "gzip"})
-    assert b"black" in gzip.decompress(first.data)
-    assert b"navy" in gzip.decompress(second.data)
+    # Without the version, the browser must revalidate.
+    plain = client.get("/static/css/app.css")
+    assert plain.status_code == 200 and plain.headers["Cache-Control"] == "no-cache"
 
 
 def test_pages_link_the_icon_subset_which_holds_every_icon_used(client, version):
@@ -98,16 +97,18 @@ def test_pages_link_the_icon_subset_which_holds_every_icon_used(client, version)
     css = client.get(url).text
     used = used_icon_classes()
     assert "fr-icon-arrow-right-line" in used
+    full_sheet = (Path(client.application.config["DSFR_DIST"]) / "utility/icons/icons.min.css").read_text()
     for name in used:
-        if (
-            name.startswith("fr-icon-")
-            and f".{name}:"
-            in (Path(client.application.config["DSFR_DIST"]) / "utility/icons/icons.min.css").read_text()
-        ):
+        if name.startswith("fr-icon-") and f".{name}:" in full_sheet:
             assert f".{name}:before" in css, name
     declared = set(ICON_CLASS.findall(css))
     assert declared <= used
     assert len(css) < 30_000
+    # The icons it points to are served, compressed.
+    icon = re.search(r"url\(([^)]+\.svg)\)", css).group(1)
+    base = url.rsplit("/", 1)[0]
+    response = client.get(posixpath.normpath(f"{base}/{icon}"), headers={"Accept-Encoding": "gzip"})  # as browsers do
+    assert response.status_code == 200 and response.headers["Cache-Control"] == YEAR
 
 
 def test_subset_keeps_generic_rules_and_media_blocks():
@@ -123,10 +124,30 @@ def test_subset_keeps_generic_rules_and_media_blocks():
     )
 
 
-def test_assets_compress_command_prepares_the_copies(app, runner, tmp_path):
+def test_assets_build_command_prepares_the_copies(app, runner, tmp_path):
     app.config["STATIC_CACHE_FOLDER"] = str(tmp_path / "cache")
-    result = runner.invoke(args=["assets", "compress"])
+    result = runner.invoke(args=["assets", "build"])
     assert result.exit_code == 0, result.output
-    count = int(re.search(r"(\d+) fichiers compressés", result.output).group(1))
-    assert count > 100
-    assert any(path.name.endswith("dsfr.min.css.gz") for path in (tmp_path / "cache").iterdir())
+    assert int(re.search(r"(\d+) fichiers compressés", result.output).group(1)) > 5
+    assert list((tmp_path / "cache").glob("dsfr-*/dsfr.min.css.br"))
+    assert list((tmp_path / "cache").glob("static-*/css/app.css.gz"))
+
+
+def test_pages_are_compressed_for_browsers_that_accept_it(client):
+    plain = client.get("/agence")
+    compressed = client.get("/agence", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.data) == plain.data
+    assert "Accept-Encoding" in compressed.headers["Vary"]
+
+
+def test_the_page_cache_keeps_one_copy_per_encoding(app):
+    app.config["PAGE_CACHE_ENABLED"] = True
+    client = app.test_client()
+    for _ in range(2):
+        gzipped = client.get("/agence", headers={"Accept-Encoding": "gzip"})
+        plain = client.get("/agence")
+    assert gzipped.headers.get("X-Cache") == "HIT" and plain.headers.get("X-Cache") == "HIT"
+    assert gzipped.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert gzip.decompress(gzipped.data) == plain.data
