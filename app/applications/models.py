@@ -114,6 +114,22 @@ def _enum(enum_class: type[enum.Enum], length: int = 40) -> sa.Enum:
     return sa.Enum(enum_class, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
+# What the queue's search compares (app/applications/queue.py writes the same expressions).
+SEARCH_INDEXES = {
+    "name": "lower(structure_name)",
+    "siret": "siret",
+    "rna": "rna",
+    "reference": "upper(reference)",
+}
+
+# The trigram operator classes of the search indexes (created by the migrations too).
+sa.event.listen(
+    db.metadata,
+    "before_create",
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
+
+
 class Application(db.Model):
     __tablename__ = "applications"
     __table_args__ = (
@@ -127,6 +143,13 @@ class Application(db.Model):
             "ix_applications_assigned_status", "assigned_referent_id", "status", "departement_code", "submitted_at"
         ),
         sa.Index("ix_applications_status_submitted", "status", "submitted_at"),
+        # The queue's text search ("contains" on name, SIRET, RNA, reference), PostgreSQL only:
+        # trigram indexes (pg_trgm) serve LIKE '%…%', so a search reads the matching rows only.
+        *(
+            sa.Index(f"ix_applications_search_{name}", sa.text(f"{expression} gin_trgm_ops"), postgresql_using="gin")
+            .ddl_if(dialect="postgresql")
+            for name, expression in SEARCH_INDEXES.items()
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
