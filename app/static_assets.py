@@ -4,10 +4,12 @@ never committed, never from a CDN) and the app's own ``static/`` folder.
 - DSFR URLs carry the DSFR version (``/dsfr/1.15.3/dsfr.min.css``), the app's files a hash of the
   folder's content (``/static/3f2a9c1b0d/css/app.css``): such a URL is cacheable for a year
   (``immutable``). The same files without version (``/static/css/app.css``) are revalidated.
-- WhiteNoise sends the gzip or brotli copy a browser accepts when one lies beside the file. Those
-  copies, and the app's versioned files, are written once per content into ``STATIC_CACHE_FOLDER``
-  (default ``instance/static-cache``) by WhiteNoise's own compressor, on first start or beforehand with
-  ``flask assets build``. Only the files pages link are compressed: the DSFR has thousands.
+- WhiteNoise sends the gzip or brotli copy a browser accepts when one lies beside the file. The DSFR
+  files the templates link (``dsfr_url('…')``) with the fonts and icons their sheets point to, and the
+  app's files, are copied and compressed by WhiteNoise's own compressor once per content into
+  ``STATIC_CACHE_FOLDER`` (default ``instance/static-cache``), on first start or beforehand with
+  ``flask assets build``; only they are served (the DSFR has thousands of files, maps and sources).
+  Scanned once per process: a new ``dsfr_url`` or icon in a template shows after a restart.
 - The security headers (CSP…) of the pages are set on assets too.
 
 One piece is ours, because no library does it: the DSFR's icon sheet cut down to the icons the site
@@ -60,6 +62,7 @@ ICONS_SHEET = "utility/icons/icons.min.css"
 ICON_CLASS = re.compile(r"fr-(?:icon|fi)-[a-z0-9]+(?:-[a-z0-9]+)*")  # fr-fi-: legacy names
 
 
+@cache
 def used_icon_classes() -> frozenset[str]:
     found: set[str] = set()
     for pattern in ("templates/**/*.html", "**/*.py", "static/**/*.js"):
@@ -111,15 +114,21 @@ def subset_icon_css(css: str, keep: frozenset[str]) -> str:
 # --- what pages link, and the build that serves it --------------------------------------------------
 
 DSFR_LINK = re.compile(r"dsfr_url\(\s*['\"]([^'\"]+)['\"]\s*\)")
-CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?\.svg)['\"]?\s*\)")
+CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")?#]+)[^)]*\)")
 
 
-def linked_dsfr_files() -> list[str]:
+@cache
+def linked_dsfr_files() -> tuple[str, ...]:
     """The DSFR files the templates link with ``dsfr_url('…')`` (the icon sheet stands for its subset)."""
     names: set[str] = set()
     for path in (APP_FOLDER / "templates").glob("**/*.html"):
         names.update(DSFR_LINK.findall(path.read_text(encoding="utf-8")))
-    return sorted(names)
+    return tuple(sorted(names))
+
+
+@cache
+def icons_subset_css(dist: str) -> bytes:
+    return subset_icon_css((Path(dist) / ICONS_SHEET).read_text(encoding="utf-8"), used_icon_classes()).encode()
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,7 @@ def prepare(app: Flask) -> Build:
 
     statics = _files(static)
     app_version = _digest(*(str(p.relative_to(static)).encode() + p.read_bytes() for p in statics))
-    icons = subset_icon_css((dist / ICONS_SHEET).read_text(encoding="utf-8"), used_icon_classes()).encode()
+    icons = icons_subset_css(str(dist))
     icons_subset = f"utility/icons/icons.subset-{_digest(icons)}.min.css"
     linked = [icons_subset if name == ICONS_SHEET else name for name in linked_dsfr_files()]
     dsfr_key = _digest(dsfr_version(str(dist)).encode(), icons, "\n".join(linked).encode())
@@ -186,7 +195,7 @@ def _compress(folder: Path) -> None:
 
 
 def _build_dsfr(folder: Path, dist: Path, linked: list[str], icons_subset: str, icons: bytes) -> None:
-    """The linked files, the SVG icons their sheets point to, and their compressed copies."""
+    """The linked files, the fonts and icons their sheets point to, and compressed copies of them all."""
     wanted: set[Path] = set()
     for name in linked:
         source = dist / name
@@ -196,9 +205,11 @@ def _build_dsfr(folder: Path, dist: Path, linked: list[str], icons_subset: str, 
         sheet = icons.decode() if name == icons_subset else source.read_text(encoding="utf-8", errors="replace")
         if name.endswith(".css"):
             for reference in CSS_URL.findall(sheet):
-                svg = (Path(name).parent / reference).as_posix()
-                if (dist / svg).resolve().is_file():
-                    wanted.add(Path(os.path.normpath(svg)))
+                if reference.startswith("data:"):
+                    continue
+                target = os.path.normpath((Path(name).parent / reference).as_posix())
+                if Path(target).suffix in ALLOWED_SUFFIXES and (dist / target).is_file():
+                    wanted.add(Path(target))
     for relative in wanted:
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -245,14 +256,7 @@ def init_app(app: Flask) -> None:
         add_headers_function=add_headers,
         immutable_file_test=immutable,
     )
-    # The DSFR files of an allowed kind (not its sources, maps nor documentation), then the
-    # compressed copies of those pages link, which take their place (later files win).
-    if app.debug:  # WhiteNoise then looks files up at each request, folder by folder
-        server.add_files(str(dist), prefix=dsfr_prefix)
-    else:
-        for path in _files(dist):
-            if path.suffix in ALLOWED_SUFFIXES:
-                server.add_file_to_dictionary(dsfr_prefix + path.relative_to(dist).as_posix(), str(path))
+    # The DSFR files pages link and what their sheets point to (not the thousands of others).
     server.add_files(str(build.dsfr), prefix=dsfr_prefix)
     server.add_files(app.static_folder, prefix="/static/")  # without version: revalidated
     if not app.debug:  # in debug, edited files show at once under their plain URL

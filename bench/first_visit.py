@@ -31,7 +31,6 @@ def demo_server(base: Path):
         TestingConfig,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{base / 'bench.sqlite3'}",
         UPLOAD_FOLDER=str(base / "uploads"),
-        STATIC_CACHE_FOLDER=str(base / "static-cache"),
     )
     with app.app_context():
         db.create_all()
