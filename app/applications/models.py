@@ -146,8 +146,9 @@ class Application(db.Model):
         # The queue's text search ("contains" on name, SIRET, RNA, reference), PostgreSQL only:
         # trigram indexes (pg_trgm) serve LIKE '%…%', so a search reads the matching rows only.
         *(
-            sa.Index(f"ix_applications_search_{name}", sa.text(f"{expression} gin_trgm_ops"), postgresql_using="gin")
-            .ddl_if(dialect="postgresql")
+            sa.Index(
+                f"ix_applications_search_{name}", sa.text(f"{expression} gin_trgm_ops"), postgresql_using="gin"
+            ).ddl_if(dialect="postgresql")
             for name, expression in SEARCH_INDEXES.items()
         ),
     )

@@ -9,7 +9,7 @@ PostgreSQL), then recounts. Mails are queued in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -234,31 +234,40 @@ def _attendee(registration: Registration) -> ical.Attendee:
     return ical.Attendee(name=registration.full_name, email=registration.email)
 
 
-def _calendar(registration: Registration, method: str, sequence: int, now: datetime) -> bytes:
+# A calendar file describes the event as it is when its mail is queued, with the SEQUENCE of that
+# moment: its facts are frozen in the queued mail, and the worker writes the file from them.
+
+
+def _calendar_facts(webinar: Webinar, registration: Registration, now: datetime) -> dict:
     page_url = absolute_url("webinars.manage", token=registration.token)
-    info = replace(ical.EventInfo.from_webinar(registration.webinar, page_url), sequence=sequence)
-    return ical.build_calendar(info, method, attendee=_attendee(registration), now=now)
+    event = ical.EventInfo.from_webinar(webinar, page_url)
+    return {"event": asdict(event), "attendee": asdict(_attendee(registration)), "now": now}
+
+
+def _calendar(method: str, event: dict, attendee: dict, now: datetime) -> bytes:
+    return ical.build_calendar(ical.EventInfo(**event), method, attendee=ical.Attendee(**attendee), now=now)
 
 
 @attachment_builder("webinar.invite")
-def invite_attachment(registration: Registration, sequence: int, now: datetime) -> Attachment:
-    """The REQUEST of one registrant, at the SEQUENCE the webinar had when the mail was queued."""
-    data = _calendar(registration, "REQUEST", sequence, now)
+def invite_attachment(event: dict, attendee: dict, now: datetime) -> Attachment:
+    """The REQUEST of one registrant."""
+    data = _calendar("REQUEST", event, attendee, now)
     return Attachment("invitation.ics", ical.content_type("REQUEST"), data, calendar_alternative=True)
 
 
 @attachment_builder("webinar.cancel")
-def cancel_attachment(registration: Registration, sequence: int, now: datetime) -> Attachment:
-    data = _calendar(registration, "CANCEL", sequence, now)
+def cancel_attachment(event: dict, attendee: dict, now: datetime) -> Attachment:
+    """The CANCEL of one registrant: the webinar cancelled, or this attendee removed."""
+    data = _calendar("CANCEL", event, attendee, now)
     return Attachment("annulation.ics", ical.content_type("CANCEL"), data, calendar_alternative=True)
 
 
 def _invite(webinar: Webinar, registration: Registration, now: datetime) -> AttachmentRef:
-    return attach(invite_attachment, registration=registration, sequence=webinar.ics_sequence, now=now)
+    return attach(invite_attachment, **_calendar_facts(webinar, registration, now))
 
 
 def _cancel(webinar: Webinar, registration: Registration, now: datetime) -> AttachmentRef:
-    return attach(cancel_attachment, registration=registration, sequence=webinar.ics_sequence, now=now)
+    return attach(cancel_attachment, **_calendar_facts(webinar, registration, now))
 
 
 def _mail(registration: Registration, template: str, subject: str, *, attachments=(), dedupe_key=None, **extra):
