@@ -660,9 +660,25 @@ def cancel_webinar(webinar_id: int, *, now: datetime | None = None, reason: str 
 # --- queries for pages --------------------------------------------------------------------------
 
 
-def _cards(webinars: list[Webinar]) -> list[WebinarCard]:
-    counts = seat_counts([w.id for w in webinars])
-    return [WebinarCard(w, *counts.get(w.id, (0, 0))) for w in webinars]
+def _with_counts(query: sa.Select) -> sa.Select:
+    """``query`` (of webinars) with each one's confirmed and waiting counts, read in the same statement."""
+
+    def count(status: RegistrationStatus):
+        return (
+            sa.select(sa.func.count(Registration.id))
+            .where(Registration.webinar_id == Webinar.id, Registration.status == status)
+            .correlate(Webinar)
+            .scalar_subquery()
+        )
+
+    return query.add_columns(count(RegistrationStatus.CONFIRMED), count(RegistrationStatus.WAITING))
+
+
+def _cards(query: sa.Select) -> list[WebinarCard]:
+    return [
+        WebinarCard(webinar, confirmed or 0, waiting or 0)
+        for webinar, confirmed, waiting in db.session.execute(_with_counts(query))
+    ]
 
 
 def _departement_filter(codes: list[str]):
@@ -672,13 +688,12 @@ def _departement_filter(codes: list[str]):
 def upcoming_webinars(limit: int = 3, *, now: datetime | None = None) -> list[WebinarCard]:
     """The next scheduled webinars (home page)."""
     now = now or utcnow()
-    webinars = db.session.scalars(
+    return _cards(
         sa.select(Webinar)
         .where(Webinar.status == WebinarStatus.SCHEDULED, Webinar.starts_at > now)
         .order_by(Webinar.starts_at, Webinar.id)
         .limit(limit)
-    ).all()
-    return _cards(list(webinars))
+    )
 
 
 def public_webinars(departement: str | None = None, *, now: datetime | None = None) -> tuple[list, list]:
@@ -687,13 +702,13 @@ def public_webinars(departement: str | None = None, *, now: datetime | None = No
     query = sa.select(Webinar)
     if departement:
         query = query.where(sa.or_(_departement_filter([departement]), ~Webinar.departements.any()))
-    upcoming = db.session.scalars(query.where(Webinar.starts_at > now).order_by(Webinar.starts_at, Webinar.id)).all()
-    past = db.session.scalars(
+    upcoming = _cards(query.where(Webinar.starts_at > now).order_by(Webinar.starts_at, Webinar.id))
+    past = _cards(
         query.where(Webinar.starts_at <= now, Webinar.status == WebinarStatus.SCHEDULED)
         .order_by(Webinar.starts_at.desc(), Webinar.id.desc())
         .limit(20)
-    ).all()
-    return _cards(list(upcoming)), _cards(list(past))
+    )
+    return upcoming, past
 
 
 def scoped_webinars_query(departement_codes: list[str] | None):
@@ -708,13 +723,13 @@ def fill_rates(departement_codes: list[str] | None, *, now: datetime | None = No
     """Upcoming scheduled webinars of these départements (None: all) with their fill rate, for the
     back-office dashboard: [{id, title, starts_at, capacity, confirmed, waiting, fill_rate}]."""
     now = now or utcnow()
-    webinars = db.session.scalars(
+    cards = _cards(
         scoped_webinars_query(departement_codes)
         .where(Webinar.status == WebinarStatus.SCHEDULED, Webinar.starts_at > now)
         .order_by(Webinar.starts_at, Webinar.id)
-    ).all()
+    )
     rows = []
-    for card in _cards(list(webinars)):
+    for card in cards:
         w = card.webinar
         rows.append(
             {
