@@ -40,8 +40,6 @@ class Config:
     ENVIRONMENT = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app (instance/)
-    # A pooled connection is checked before use: one the server cut (restart, idle timeout) is replaced.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     # Public base URL used in emails (links must work outside a request).
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")

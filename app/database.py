@@ -18,7 +18,7 @@ def configure_engine(app: Flask) -> None:
     service can ask for an immediate (write-locked) one; pysqlite's own BEGIN handling is bypassed
     (the SQLAlchemy-documented recipe). The connection notes when its transaction holds the write
     lock (``begin_write_transaction``). Database servers: pooled connections are checked before use
-    (``pool_pre_ping``, set in config.py)."""
+    (``pool_pre_ping``, set by ``create_app``)."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
