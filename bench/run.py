@@ -110,12 +110,17 @@ def server_cpu_seconds(host: str) -> float:
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict[str, str]):
-    port = free_port()
+    """gunicorn serving ``app_spec`` on a socket opened here and handed over (``--bind fd://``): no other
+    process can take the port between its choice and gunicorn's start. Yields once a request is answered."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(2048)
+    host = f"127.0.0.1:{listener.getsockname()[1]}"
     command = [
         str(VENV_BIN / "gunicorn"),
         app_spec,
         "--bind",
-        f"127.0.0.1:{port}",
+        f"fd://{listener.fileno()}",
         "--workers",
         str(GUNICORN_WORKERS),
         "--threads",
@@ -127,27 +132,34 @@ def gunicorn(app_spec: str, env: dict[str, str]):
         "--keep-alive",
         "30",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn s'est arrêté : {process.stderr.read()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("gunicorn n'a pas démarré en 60 s")
-        SERVER_PIDS[f"127.0.0.1:{port}"] = process.pid
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile(mode="w+") as log, listener:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True, pass_fds=[listener.fileno()]
+        )
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            deadline = time.monotonic() + 180
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"gunicorn s'est arrêté : {log.read()[-2000:]}")
+                try:
+                    connection = http.client.HTTPConnection(host, timeout=10)
+                    connection.request("GET", "/", headers={"Connection": "close"})
+                    connection.getresponse().read()
+                    connection.close()
+                    break
+                except (OSError, http.client.HTTPException):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("gunicorn n'a pas répondu en 3 min") from None
+                    time.sleep(0.5)
+            SERVER_PIDS[host] = process.pid
+            yield host
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def build_database(url: str, base: Path, demo_data: bool = True) -> None:
@@ -592,15 +604,18 @@ def application_row(number: int, now: datetime) -> dict:
     from app.applications.models import ApplicationStatus
     from app.eligibility.structures import StructureType
 
-    status = ApplicationStatus.SUBMITTED if number % 2 else ApplicationStatus.IN_REVIEW
+    # Statuses spread over both départements (a status that no application of the référent's
+    # département has would make the planner misjudge the counts: not what a real queue looks like).
+    status = ApplicationStatus.SUBMITTED if (number // 2) % 2 else ApplicationStatus.IN_REVIEW
     return {
         "reference": f"TIG-2026-{number:06d}",
         "status": status,
         "access_token": secrets.token_urlsafe(24),
         "structure_type": StructureType.ASSOCIATION,
         "structure_name": f"{KINDS_OF_NAMES[number % len(KINDS_OF_NAMES)]} {made_up_word(number)} de la Vallée",
-        "siret": f"{40000000000000 + number * 7919:014d}",
-        "rna": f"W33{1000000 + number:07d}",
+        # Spread as real identifiers are (a multiplicative hash), not consecutive numbers.
+        "siret": f"{(number * 2654435761 + 12345678901) % 10**14:014d}",
+        "rna": f"W{(number * 40503 + 330000001) % 10**9:09d}",
         "departement_code": "33" if number % 2 == 0 else "24",
         "contact_email": f"contact{number}@example.org",
         "submitted_at": now - timedelta(minutes=number),
