@@ -34,6 +34,7 @@ from app.applications.queue import (
     queue_page,
     queue_select,
     tab_counts,
+    with_search_done,
 )
 from app.applications.uploads import UploadRefused, download_response, has_file, human_size
 from app.applications.validators import format_phone
@@ -100,6 +101,7 @@ def _filters_from_request() -> tuple[QueueFilterForm, QueueFilters]:
 def applications_queue():
     form, filters = _filters_from_request()
     referent = current_referent()
+    filters = with_search_done(db.session, filters, _scope())
     counts = tab_counts(db.session, filters, _scope(), referent.id)
     page = queue_page(db.session, filters, _scope(), referent.id)
     return render_template(
