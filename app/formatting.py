@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel import Locale
 from babel.numbers import format_decimal
 
 PARIS = ZoneInfo("Europe/Paris")
 LOCALE = "fr_FR"
+# Read once: Babel would parse the locale's name and the date pattern again at each call, in every page.
+FRENCH = Locale.parse(LOCALE)
+DAY_NAMES = FRENCH.days["format"]["wide"]  # 0: lundi
+MONTH_NAMES = FRENCH.months["format"]["wide"]  # 1: janvier
 
 
 def utcnow() -> datetime:
@@ -42,8 +46,9 @@ def date_fr(value: date | datetime | None, fmt: str = "full") -> str:
         return ""
     if isinstance(value, datetime):
         value = to_paris(value).date()
-    day = "'1er'" if value.day == 1 else "d"  # French writes the first day of a month "1er"
-    return format_date(value, format=f"EEEE {day} MMMM y" if fmt == "full" else f"{day} MMMM y", locale=LOCALE)
+    day = "1er" if value.day == 1 else value.day  # French writes the first day of a month "1er"
+    text = f"{day} {MONTH_NAMES[value.month]} {value.year}"
+    return f"{DAY_NAMES[value.weekday()]} {text}" if fmt == "full" else text
 
 
 def datetime_fr(value: datetime | None) -> str:
@@ -59,7 +64,7 @@ def short_datetime_fr(value: datetime | None) -> str:
     if value is None:
         return ""
     local = to_paris(value)
-    return f"{format_datetime(local, 'dd/MM/y', locale=LOCALE)} à {_hour(local)}"
+    return f"{local:%d/%m/%Y} à {_hour(local)}"
 
 
 def time_fr(value: datetime | None) -> str:
@@ -82,7 +87,7 @@ def duration_fr(minutes: int) -> str:
 
 def number_fr(value: int | float) -> str:
     """'36 000' with the French (narrow no-break) thousands separator."""
-    return format_decimal(value, locale=LOCALE)
+    return format_decimal(value, locale=FRENCH)
 
 
 def iso_paris(value: datetime) -> str:

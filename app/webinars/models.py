@@ -58,6 +58,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def place_label(region: str | None, departement_codes: list[str]) -> str:
+    """'Région Nouvelle-Aquitaine', '33 – Gironde, 24 – Dordogne' or 'National'."""
+    if region:
+        return f"Région {region}"
+    if not departement_codes:
+        return "National (tous départements)"
+    return ", ".join(departement_label(code) for code in departement_codes)
+
+
 class Webinar(db.Model):
     __tablename__ = "webinars"
     __table_args__ = (
@@ -128,13 +137,7 @@ class Webinar(db.Model):
 
     @property
     def place_label(self) -> str:
-        """'Région Nouvelle-Aquitaine', '33 – Gironde, 24 – Dordogne' or 'National'."""
-        if self.region:
-            return f"Région {self.region}"
-        codes = self.departement_codes
-        if not codes:
-            return "National (tous départements)"
-        return ", ".join(departement_label(code) for code in codes)
+        return place_label(self.region, self.departement_codes)
 
     def __repr__(self) -> str:  # pragma: no cover
         return f"<Webinar {self.id} {self.title!r}>"

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import raiseload
 
 from app.database import lock_for_update
 from app.eligibility.structures import StructureType
@@ -32,6 +34,7 @@ from app.webinars.models import (
     WebinarDepartement,
     WebinarStatus,
     new_token,
+    place_label,
 )
 
 # --- domain exceptions --------------------------------------------------------------------------
@@ -135,6 +138,14 @@ class WebinarCard:
     webinar: Webinar
     confirmed: int
     waiting: int
+    # The public lists read the départements with the card, in the same statement (the webinars'
+    # relationship is then not loaded); elsewhere they come from the webinar.
+    departement_codes: list[str] | None = None
+
+    @property
+    def place_label(self) -> str:
+        codes = self.webinar.departement_codes if self.departement_codes is None else self.departement_codes
+        return place_label(self.webinar.region, codes)
 
     @property
     def seats_left(self) -> int:
@@ -674,41 +685,71 @@ def _with_counts(query: sa.Select) -> sa.Select:
     return query.add_columns(count(RegistrationStatus.CONFIRMED), count(RegistrationStatus.WAITING))
 
 
-def _cards(query: sa.Select) -> list[WebinarCard]:
+def _cards(statement: sa.Select, **values) -> list[WebinarCard]:
     return [
-        WebinarCard(webinar, confirmed or 0, waiting or 0)
-        for webinar, confirmed, waiting in db.session.execute(_with_counts(query))
+        WebinarCard(webinar, confirmed or 0, waiting or 0, sorted(codes.split(",")) if codes else [])
+        for webinar, confirmed, waiting, codes in db.session.execute(statement, values)
     ]
+
+
+def _card_select() -> sa.Select:
+    """Webinars with their seat counts and their départements (codes joined by commas), in one statement."""
+    codes = (
+        sa.select(sa.func.aggregate_strings(WebinarDepartement.departement_code, ","))
+        .where(WebinarDepartement.webinar_id == Webinar.id)
+        .correlate(Webinar)
+        .scalar_subquery()
+    )
+    return _with_counts(sa.select(Webinar).options(raiseload(Webinar.departements))).add_columns(codes)
 
 
 def _departement_filter(codes: list[str]):
     return Webinar.departements.any(WebinarDepartement.departement_code.in_(codes))
 
 
-def upcoming_webinars(limit: int = 3, *, now: datetime | None = None) -> list[WebinarCard]:
-    """The next scheduled webinars (home page)."""
-    now = now or utcnow()
-    return _cards(
-        sa.select(Webinar)
-        .where(Webinar.status == WebinarStatus.SCHEDULED, Webinar.starts_at > now)
+# The public lists' statements, built once per process with their values as parameters: building a
+# statement and its cache key costs more than running it on a few webinars.
+@cache
+def _upcoming_statement(limit: int) -> sa.Select:
+    return (
+        _card_select()
+        .where(Webinar.status == WebinarStatus.SCHEDULED, Webinar.starts_at > sa.bindparam("now"))
         .order_by(Webinar.starts_at, Webinar.id)
         .limit(limit)
     )
 
 
-def public_webinars(departement: str | None = None, *, now: datetime | None = None) -> tuple[list, list]:
-    """(upcoming, past) cards; a département filter keeps its webinars and the national ones."""
-    now = now or utcnow()
-    query = sa.select(Webinar)
-    if departement:
-        query = query.where(sa.or_(_departement_filter([departement]), ~Webinar.departements.any()))
-    upcoming = _cards(query.where(Webinar.starts_at > now).order_by(Webinar.starts_at, Webinar.id))
-    past = _cards(
-        query.where(Webinar.starts_at <= now, Webinar.status == WebinarStatus.SCHEDULED)
+@cache
+def _public_statements(by_departement: bool) -> tuple[sa.Select, sa.Select]:
+    query = _card_select()
+    if by_departement:
+        query = query.where(
+            sa.or_(
+                Webinar.departements.any(WebinarDepartement.departement_code == sa.bindparam("departement")),
+                ~Webinar.departements.any(),
+            )
+        )
+    upcoming = query.where(Webinar.starts_at > sa.bindparam("now")).order_by(Webinar.starts_at, Webinar.id)
+    past = (
+        query.where(Webinar.starts_at <= sa.bindparam("now"), Webinar.status == WebinarStatus.SCHEDULED)
         .order_by(Webinar.starts_at.desc(), Webinar.id.desc())
         .limit(20)
     )
     return upcoming, past
+
+
+def upcoming_webinars(limit: int = 3, *, now: datetime | None = None) -> list[WebinarCard]:
+    """The next scheduled webinars (home page)."""
+    return _cards(_upcoming_statement(limit), now=now or utcnow())
+
+
+def public_webinars(departement: str | None = None, *, now: datetime | None = None) -> tuple[list, list]:
+    """(upcoming, past) cards; a département filter keeps its webinars and the national ones."""
+    values: dict[str, object] = {"now": now or utcnow()}
+    if departement:
+        values["departement"] = departement
+    upcoming, past = _public_statements(bool(departement))
+    return _cards(upcoming, **values), _cards(past, **values)
 
 
 def scoped_webinars_query(departement_codes: list[str] | None):
@@ -723,23 +764,22 @@ def fill_rates(departement_codes: list[str] | None, *, now: datetime | None = No
     """Upcoming scheduled webinars of these départements (None: all) with their fill rate, for the
     back-office dashboard: [{id, title, starts_at, capacity, confirmed, waiting, fill_rate}]."""
     now = now or utcnow()
-    cards = _cards(
+    statement = _with_counts(
         scoped_webinars_query(departement_codes)
         .where(Webinar.status == WebinarStatus.SCHEDULED, Webinar.starts_at > now)
         .order_by(Webinar.starts_at, Webinar.id)
     )
     rows = []
-    for card in cards:
-        w = card.webinar
+    for w, confirmed, waiting in db.session.execute(statement):
         rows.append(
             {
                 "id": w.id,
                 "title": w.title,
                 "starts_at": w.starts_at,
                 "capacity": w.capacity,
-                "confirmed": card.confirmed,
-                "waiting": card.waiting,
-                "fill_rate": round(100 * card.confirmed / w.capacity) if w.capacity else 0,
+                "confirmed": confirmed or 0,
+                "waiting": waiting or 0,
+                "fill_rate": round(100 * (confirmed or 0) / w.capacity) if w.capacity else 0,
             }
         )
     return rows
