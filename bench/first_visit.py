@@ -2,7 +2,7 @@
 number of requests, measured from Chrome DevTools Protocol ``Network`` events (``encodedDataLength``).
 
 Run alone: ``.venv/bin/python bench/first_visit.py`` (also part of ``make bench``).
-Targets (issue 6): ≤ 350 KB and ≤ 20 requests for ``/``.
+Targets: ≤ 350 KB and ≤ 20 requests for ``/`` (first visit, empty cache).
 """
 
 from __future__ import annotations
