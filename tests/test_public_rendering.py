@@ -3,7 +3,9 @@ dates from Babel's tables read at start, webinar lists read in one statement eac
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from html import unescape
 
 from babel.dates import format_date
 
@@ -71,3 +73,12 @@ def test_public_webinar_lists_read_one_statement_each(app, db, client):
     html = client.get("/webinaires").text
     assert "24 – Dordogne, 33 – Gironde, 47 – Lot-et-Garonne" in html
     assert "National (tous départements)" in html and "Région Nouvelle-Aquitaine" in html
+
+
+def test_the_header_rendered_once_per_page_marks_that_page_in_the_menu(client):
+    for _ in range(2):
+        for url, label in (("/agence", "L'agence"), ("/webinaires", "Webinaires"), ("/", "Accueil")):
+            current = re.findall(
+                r'class="fr-nav__link" href="[^"]*" aria-current="page">([^<]*)<', client.get(url).text
+            )
+            assert [unescape(text) for text in current] == [label]
