@@ -83,21 +83,40 @@ def _bare(expression: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("text", "columns"),
+    ("text", "contains", "equals"),
     [
-        ("jardin", {"name", "rna"}),
-        ("Jardin d'été", {"name"}),
-        ("732 829 320", {"name", "siret", "rna", "reference"}),
-        ("w123", {"name", "rna"}),
-        ("tig-2026-000042", {"name", "reference"}),
+        ("jardin", {"name", "rna"}, set()),
+        ("Jardin d'été", {"name"}, set()),
+        ("732 829 320", {"name", "siret", "rna", "reference"}, set()),
+        ("w123", {"name", "rna"}, set()),
+        ("tig-2026-0000", {"name", "reference"}, set()),
+        ("732 829 320 00012", {"name", "reference"}, {"siret"}),
+        ("w331234567", {"name"}, {"rna"}),
+        ("tig-2026-000042", {"name"}, {"reference"}),
     ],
 )
-def test_each_searched_column_has_its_trigram_index(db, text, columns):
+def test_each_searched_column_has_its_index(db, text, contains, equals):
     """Every LIKE of the search is on an expression of SEARCH_INDEXES (whose trigram indexes serve
-    « contains »), and a column is searched only when the text can occur in it."""
+    « contains »), a whole identifier is compared with its column (which has its own index), and a
+    column is searched only when the text can occur in it."""
     sql = str(text_condition(text).compile(dialect=db.engine.dialect))
     searched = {_bare(part) for part in re.findall(r"(\S+)\s+LIKE", sql)}
-    assert searched == {_bare(SEARCH_INDEXES[column]) for column in columns}
+    assert searched == {_bare(SEARCH_INDEXES[column]) for column in contains}
+    compared = {_bare(part) for part in re.findall(r"(\S+)\s+=", sql)}
+    assert compared == {_bare(SEARCH_INDEXES[column]).removeprefix("upper") for column in equals}
+    indexed = {column.name for column in Application.__table__.columns if column.index or column.unique}
+    assert compared <= indexed
+
+
+def test_a_whole_identifier_finds_its_application(db):
+    alice = make_referent(email="alice@justice.fr", departements=("33",))
+    found = make_application("33", siret="73282932000074", rna="W331234567")
+    make_application("33", siret="73282932000075", rna="W331234568")
+    scope = _scope(["33"])
+    for text in ("732 829 320 00074", "w331234567", found.reference.lower(), found.reference):
+        done = with_search_done(db.session, QueueFilters(tab="toutes", q=text), scope)
+        assert done.matching == (found.id,), text
+        assert tab_counts(db.session, done, scope, alice.id)["toutes"] == 1
 
 
 @pytest.mark.postgresql_only

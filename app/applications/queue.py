@@ -142,17 +142,24 @@ def search_text(filters: QueueFilters) -> str:
 
 
 def text_condition(text: str):
-    """The applications whose name, SIRET, RNA or reference contains ``text`` (each served by a trigram
-    index on PostgreSQL, see ``models.SEARCH_INDEXES``). A column is searched only if the text can occur
-    in it: a SIRET holds digits only, an RNA number capital letters and digits, a reference « TIG- », a
-    year, a dash and a number (``submission.make_reference``); numbers are compared without their spaces."""
+    """The applications whose name, SIRET, RNA or reference contains ``text`` (« contains » served by
+    a trigram index on PostgreSQL, see ``models.SEARCH_INDEXES``). A column is searched only if the text
+    can occur in it: a SIRET is 14 digits, an RNA number W and 9 capitals or digits, a reference « TIG- »,
+    a year, a dash and a number (``submission.make_reference``). A whole SIRET, RNA number or reference is
+    looked up as such, in its column's own index. Numbers are compared without their spaces."""
     compact = text.replace(" ", "").upper()
     found = [sa.func.lower(Application.structure_name).contains(text.lower(), autoescape=True)]
-    if re.fullmatch(r"[0-9]+", compact):
+    if re.fullmatch(r"[0-9]{14}", compact):
+        found.append(Application.siret == compact)
+    elif re.fullmatch(r"[0-9]{1,13}", compact):
         found.append(Application.siret.contains(compact, autoescape=True))
-    if re.fullmatch(r"[A-Z0-9]+", compact):
+    if re.fullmatch(r"W[A-Z0-9]{9}", compact):
+        found.append(Application.rna == compact)
+    elif re.fullmatch(r"[A-Z0-9]{1,9}", compact):
         found.append(Application.rna.contains(compact, autoescape=True))
-    if re.fullmatch(r"[TIG0-9-]+", compact):
+    if re.fullmatch(r"TIG-[0-9]{4}-[0-9]{6,}", compact):
+        found.append(Application.reference == compact)
+    elif re.fullmatch(r"[TIG0-9-]+", compact):
         found.append(sa.func.upper(Application.reference).contains(compact, autoescape=True))
     return sa.or_(*found)
 
