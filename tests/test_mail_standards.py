@@ -91,8 +91,7 @@ def queue_every_kind(client) -> None:
     application = db.session.scalar(sa.select(Application).filter_by(access_token=token))
     review.take(application, referent)
     review.request_complements(application, referent, ["Statuts à jour"], "Pouvez-vous nous les envoyer ?")
-    message = review.send_message(application, referent, "Merci pour votre envoi.")
-    review.notify_message(application, message, referent)
+    review.send_message(application, referent, "Merci pour votre envoi.")  # the applicant is mailed
     review.apply_action(application, "resume", referent)
     review.apply_action(application, "send_for_decision", referent)
     review.apply_action(application, "approve", referent, "Avis favorables.")
