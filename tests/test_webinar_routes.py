@@ -15,7 +15,7 @@ from app.mail.models import OutboxMessage
 from app.webinars import services
 from app.webinars.models import Registration, RegistrationStatus, Webinar, WebinarStatus
 from tests.factories import make_referent, make_registration_data, make_webinar
-from tests.mails import queued_mail
+from tests.mails import queued_mails
 
 FORM = {
     "last_name": "Martin",
