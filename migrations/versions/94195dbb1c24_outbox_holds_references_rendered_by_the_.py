@@ -1,7 +1,7 @@
 """outbox holds references, rendered by the worker
 
 Revision ID: 94195dbb1c24
-Revises: b4affda25fbe
+Revises: fdcb62eb5d47
 Create Date: 2026-12-02 06:48:00.938452
 
 The outbox no longer stores rendered bodies: a row holds its mail's kind and context (references to
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "94195dbb1c24"
-down_revision = "b4affda25fbe"
+down_revision = "fdcb62eb5d47"
 branch_labels = None
 depends_on = None
 
