@@ -18,4 +18,11 @@ from app.auth.models import (  # noqa: F401
 )
 from app.companies.models import RegistryAnswer  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
+from app.structures.models import (  # noqa: F401
+    Habilitation,
+    HostPost,
+    HostStructure,
+    HostTutor,
+    StructureEvent,
+)
 from app.webinars.models import Registration, Webinar, WebinarDepartement  # noqa: F401

@@ -182,3 +182,34 @@ def make_application(
         application.reference = f"TIG-{submitted_at.year}-{application.id:06d}"
         db.session.flush()
     return application
+
+
+# --- register of host structures ----------------------------------------------------------------
+# APPROVAL: the facts of a « Habiliter » decision taken today (for review.apply_action(..., approval=));
+# APPROVAL_FORM: the same as the decision form posts them. make_registered(...) -> an application decided
+# « Habiliter » with those facts and entered in the register (its HostStructure returned).
+def _paris_today():
+    from app.formatting import to_paris, utcnow
+
+    return to_paris(utcnow()).date()
+
+
+def _approval():
+    from app.structures.facts import Approval, DecisionFacts
+
+    return Approval(DecisionFacts(decided_on=_paris_today(), authority="directeur du SPIP de la Gironde"))
+
+
+APPROVAL = _approval()
+APPROVAL_FORM = {"decided_on": _paris_today().isoformat(), "authority": "directeur du SPIP de la Gironde"}
+
+
+def make_registered(departement_code: str = "33", referent=None, approval=None, **columns):
+    from app.applications import review
+    from app.applications.models import ApplicationStatus
+    from app.structures.register import structure_of
+
+    application = make_application(departement_code, status=ApplicationStatus.SENT_FOR_DECISION, **columns)
+    referent = referent or make_referent(departements=(departement_code,))
+    review.apply_action(application, "approve", referent, "Avis favorables.", approval=approval or APPROVAL)
+    return structure_of(application)

@@ -30,7 +30,7 @@ from app.applications.queue import QueueFilters, page_window, tab_counts
 from app.applications.workflow import TransitionNotAllowed
 from app.eligibility.structures import StructureType
 from tests import queries
-from tests.factories import make_application, make_referent
+from tests.factories import APPROVAL, APPROVAL_FORM, make_application, make_referent
 from tests.mails import queued_mails
 from tests.pdf_text import pdf_text
 
@@ -93,9 +93,13 @@ def test_decision_needs_a_reason_and_approval_mails_the_attestation(db, people):
     alice = people[0]
     application = make_application("33", status=S.SENT_FOR_DECISION, posts=2)
     with pytest.raises(review.ReasonRequired):
-        review.apply_action(application, "approve", alice, "   ")
+        review.apply_action(application, "approve", alice, "   ", approval=APPROVAL)
+    with pytest.raises(review.DecisionFactsRequired):
+        review.apply_action(application, "approve", alice, "Avis favorables.")
     assert application.status is S.SENT_FOR_DECISION
-    review.apply_action(application, "approve", alice, "Avis favorables du parquet, du JAP et du préfet.")
+    review.apply_action(
+        application, "approve", alice, "Avis favorables du parquet, du JAP et du préfet.", approval=APPROVAL
+    )
     assert application.status is S.APPROVED
     assert application.decided_by_id == alice.id and application.decided_at is not None
     [event] = events(db, application, "decision")
@@ -130,7 +134,7 @@ def test_refusal_and_reopening_are_traced_with_their_reasons(db, people):
 def test_forbidden_action_raises_and_changes_nothing(db, people):
     application = make_application("33")
     with pytest.raises(TransitionNotAllowed):
-        review.apply_action(application, "approve", people[0], "motif")
+        review.apply_action(application, "approve", people[0], "motif", approval=APPROVAL)
     assert application.status is S.SUBMITTED
     assert events(db, application) == []
 
@@ -226,7 +230,7 @@ def test_every_route_is_scoped(client, db, auth, people):
     ]
     posts = [
         (f"{BASE}/{application.id}/prendre-en-charge", {}),
-        (f"{BASE}/{application.id}/actions/approve", {"reason": "Avis favorables"}),
+        (f"{BASE}/{application.id}/actions/approve", {**APPROVAL_FORM, "reason": "Avis favorables"}),
         (f"{BASE}/{application.id}/complements", {"other_items": "Statuts"}),
         (f"{BASE}/{application.id}/messages", {"body": "Bonjour"}),
         (f"{BASE}/{application.id}/notes", {"note": "Note"}),
@@ -498,11 +502,13 @@ def test_full_review_by_routes(client, db, auth, people):
     assert reload(db, application).status is S.SENT_FOR_DECISION
 
     # Decision without reason: confirmation page again with the error, HTTP 200, nothing changed.
-    response = client.post(f"{url}/actions/approve", data={"reason": ""})
+    response = client.post(f"{url}/actions/approve", data={**APPROVAL_FORM, "reason": ""})
     assert response.status_code == 200
-    assert "Indiquez le motif" in response.get_data(as_text=True)
+    assert "Indiquez les observations" in response.get_data(as_text=True)
     assert reload(db, application).status is S.SENT_FOR_DECISION
-    response = client.post(f"{url}/actions/approve", data={"reason": "Avis favorables."}, follow_redirects=True)
+    response = client.post(
+        f"{url}/actions/approve", data={**APPROVAL_FORM, "reason": "Avis favorables."}, follow_redirects=True
+    )
     assert "« Habilitée »" in response.get_data(as_text=True)
     assert "Télécharger l'attestation" in response.get_data(as_text=True)
     pdf = client.get(f"{url}/attestation.pdf")
@@ -668,7 +674,7 @@ def test_attestation_only_for_habilitated_applications(db, people):
         )
         for _ in range(3)
     ]
-    review.apply_action(application, "approve", alice, "Décision favorable du directeur du SPIP.")
+    review.apply_action(application, "approve", alice, "Décision favorable du directeur du SPIP.", approval=APPROVAL)
     data = attestation_pdf(application)
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") >= 2  # twelve posts need a second page
     text = " ".join(pdf_text(data).split())
@@ -687,7 +693,7 @@ def test_attestation_only_for_habilitated_applications(db, people):
         assert expected in text, expected
     assert "Lyon" not in text and "1985" not in text  # the tutors' birth stays in the file, not on the attestation
     public = make_application("33", status=S.SENT_FOR_DECISION, structure_type=StructureType.PUBLIC_BODY)
-    review.apply_action(public, "approve", alice, "Postes inscrits.")
+    review.apply_action(public, "approve", alice, "Postes inscrits.", approval=APPROVAL)
     assert "Attestation d'inscription des postes de TIG" in pdf_text(attestation_pdf(public))
     [mail] = queued_mails(application_id=public.id)
     assert "postes de votre structure sont inscrits" in mail.subject  # habilitated by right: posts only

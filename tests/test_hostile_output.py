@@ -22,7 +22,7 @@ from app.applications.exports import DANGEROUS_PREFIXES, neutralise
 from app.applications.models import Application, ApplicationDocument, ApplicationStatus
 from app.extensions import db
 from app.webinars.models import Registration
-from tests.factories import make_application, make_referent, make_webinar
+from tests.factories import APPROVAL_FORM, make_application, make_referent, make_webinar
 from tests.mails import queued_mails
 from tests.pdf_text import pdf_text
 from tests.test_application_wizard import (
@@ -223,7 +223,7 @@ def test_xss_in_an_application_is_escaped_in_pages_and_mails_and_literal_in_pdfs
     )
     db.session.commit()
     reason = xss("Motif")
-    response = client.post(f"{base}/actions/approve", data={"reason": reason})
+    response = client.post(f"{base}/actions/approve", data={**APPROVAL_FORM, "reason": reason})
     assert response.status_code == 302
     decision_mails = queued_mails(application_id=application.id)
     assert any("Motif" in m.body_html for m in decision_mails)

@@ -143,3 +143,92 @@ def test_tutors_move_from_the_json_column_to_their_table_and_back(test_database,
         assert (json.loads(value) if isinstance(value, str) else value) == tutors
         db.session.remove()
         db.engine.dispose()
+
+
+def test_decided_applications_enter_the_register(test_database, tmp_path):
+    """Applications decided « Habiliter » before the register existed enter it: one record per RNA in a
+    département (the later decision extends it), five years from the decision, posts and tutors
+    inscribed; a public body by right; a refused application not at all."""
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=empty_database_url(test_database, tmp_path),
+        UPLOAD_FOLDER=str(tmp_path / "uploads"),
+    )
+    with app.app_context():
+        flask_migrate.upgrade(revision="3c1d7a9e5f20")
+        with db.engine.begin() as connection:
+            for id_, status, decided_at, kind, rna, title in (
+                (1, "habilitee", "2021-03-01 10:00:00", "association", "W331234567", "Jardinier"),
+                (2, "habilitee", "2026-02-27 23:30:00", "association", "W331234567", "Jardinier"),
+                (3, "habilitee", "2025-06-01 10:00:00", "personne_publique", None, "Agent d'entretien"),
+                (4, "refusee", "2025-06-01 10:00:00", "association", "W339999999", "Refusé"),
+            ):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO applications (id, reference, status, status_changed_at, access_token,"
+                        " current_step, draft_answers, structure_type, structure_name, rna, address, postal_code,"
+                        " commune, departement_code, contact_last_name, contact_first_name, contact_role,"
+                        " contact_email, contact_phone, social_utility, social_utility_statement, submitted_at,"
+                        " decided_at, created_at, updated_at) VALUES (:id, :reference, :status, :at, :token, 7,"
+                        " '{}', :kind, :name, :rna, '', '33000', 'Bordeaux', '33', 'Martin', 'Camille', '',"
+                        " 'c@example.org', '', '[]', '', :at, :at, :at, :at)"
+                    ),
+                    {
+                        "id": id_,
+                        "reference": f"TIG-2026-00000{id_}",
+                        "status": status,
+                        "at": decided_at,
+                        "token": f"jeton{id_}",
+                        "kind": kind,
+                        "name": f"Structure {id_}",
+                        "rna": rna,
+                    },
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO application_posts (id, application_id, position, title, tasks, place,"
+                        " schedule, hours_per_week, places_count, minors_allowed, physical_effort,"
+                        " accessible_reduced_mobility, constraints_notes) VALUES (:id, :id, 0, :title, '', '',"
+                        " '', 10, 2, true, false, false, '')"
+                    ),
+                    {"id": id_, "title": title},
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO application_tutors (post_id, position, last_name, first_name, role,"
+                        " birth_place) VALUES (:id, 0, 'Durand', 'Paul', 'Jardinier', '')"
+                    ),
+                    {"id": id_},
+                )
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            structures = connection.execute(
+                sa.text("SELECT id, name, standing, habilitation_ends_on FROM host_structures ORDER BY id")
+            ).all()
+            habilitations = connection.execute(
+                sa.text("SELECT application_id, is_renewal, starts_on, ends_on FROM habilitations ORDER BY id")
+            ).all()
+            posts = connection.execute(
+                sa.text("SELECT structure_id, title, status, inscribed_on, application_id FROM host_posts ORDER BY id")
+            ).all()
+            tutors = connection.execute(sa.text("SELECT count(*) FROM host_tutors")).scalar_one()
+            events = connection.execute(sa.text("SELECT kind, application_id FROM structure_events")).all()
+        assert [(s.name, s.standing) for s in structures] == [
+            ("Structure 2", "habilitee"),  # the later decision's identity
+            ("Structure 3", "de_droit"),
+        ]
+        assert str(structures[0].habilitation_ends_on) == "2031-02-28"  # 23:30 UTC is the next day in Paris
+        assert structures[1].habilitation_ends_on is None
+        assert [(h.application_id, bool(h.is_renewal), str(h.starts_on), str(h.ends_on)) for h in habilitations] == [
+            (1, False, "2021-03-01", "2026-03-01"),
+            (2, True, "2026-02-28", "2031-02-28"),
+        ]
+        # The same title is one post of the list, brought up to date by the later decision.
+        assert [(p.structure_id, p.title, p.status, str(p.inscribed_on), p.application_id) for p in posts] == [
+            (structures[0].id, "Jardinier", "inscrit", "2026-02-28", 2),
+            (structures[1].id, "Agent d'entretien", "inscrit", "2025-06-01", 3),
+        ]
+        assert tutors == 2
+        assert sorted((e.kind, e.application_id) for e in events) == [("migrated", 1), ("migrated", 2), ("migrated", 3)]
+        db.session.remove()
+        db.engine.dispose()

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from fpdf.fonts import FontFace
 
 from app.applications.models import Application, ApplicationStatus
 from app.applications.pdf import BasePDF
 from app.applications.validators import format_siret
 from app.eligibility.structures import StructureType
+from app.extensions import db
 from app.formatting import date_fr, to_paris
 from app.mail.compose import Attachment, attachment_builder
+from app.structures.facts import habilitation_end
+from app.structures.models import Habilitation
 from app.territories import get_departement
-
-HABILITATION_YEARS = 5
 
 
 class AttestationUnavailable(Exception):
@@ -28,13 +30,6 @@ class AttestationUnavailable(Exception):
 
 def attestation_filename(application: Application) -> str:
     return f"attestation-habilitation-{application.reference or application.id}.pdf"
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def _departement_label(code: str | None) -> str:
@@ -47,6 +42,56 @@ def _departement_label(code: str | None) -> str:
 @attachment_builder("application.attestation")
 def attestation_attachment(application: Application) -> Attachment:
     return Attachment(attestation_filename(application), "application/pdf", attestation_pdf(application))
+
+
+def _habilitation_period(application: Application, decided_on: date) -> tuple[date, date]:
+    """The period the register holds for this decision (the five years from the decision otherwise)."""
+    habilitation = db.session.scalar(sa.select(Habilitation).filter_by(application_id=application.id))
+    if habilitation is not None:
+        return habilitation.starts_on, habilitation.ends_on
+    return decided_on, habilitation_end(decided_on)
+
+
+def _facts_lines(application: Application) -> list[str]:
+    """The decision as the authority took it: its date and author, the opinions it followed."""
+    assert application.decision_date is not None
+    lines = [f"Décision du {date_fr(application.decision_date, 'long')} – {application.decision_authority}."]
+    opinions = [
+        f"{whose} le {date_fr(day, 'long')}"
+        for whose, day in (
+            ("du procureur de la République", application.prosecutor_opinion_on),
+            ("du juge de l'application des peines", application.jap_opinion_on),
+            ("du préfet", application.prefect_opinion_on),
+        )
+        if day is not None
+    ]
+    if opinions:
+        lines.append("Avis " + " ; avis ".join(opinions) + ".")
+    return lines
+
+
+def _decision_text(application: Application, public_body: bool, decided_on: date) -> str:
+    if public_body:
+        return (
+            "En tant que personne morale de droit public, la structure est habilitée de droit à accueillir "
+            "des personnes condamnées à un travail d'intérêt général (article 131-8 du Code pénal). "
+            "Les postes ci-dessous sont inscrits sur la liste départementale des travaux d'intérêt général."
+        )
+    starts_on, ends_on = _habilitation_period(application, application.decision_date or decided_on)
+    if application.decision_date is None:  # recorded before the decision's facts were asked
+        return (
+            "Après avis du procureur de la République, du juge de l'application des peines et du préfet, "
+            "le directeur du service pénitentiaire d'insertion et de probation a habilité la structure à "
+            "accueillir des personnes condamnées à un travail d'intérêt général (article 131-8 du Code pénal) "
+            f"pour une durée de cinq ans, jusqu'au {date_fr(ends_on, 'long')}, et inscrit les postes "
+            "ci-dessous sur la liste départementale des travaux d'intérêt général."
+        )
+    return (
+        "La structure est habilitée à accueillir des personnes condamnées à un travail d'intérêt général "
+        f"(article 131-8 du Code pénal) pour une durée de cinq ans, du {date_fr(starts_on, 'long')} au "
+        f"{date_fr(ends_on, 'long')}. Les postes ci-dessous sont inscrits sur la liste départementale des "
+        "travaux d'intérêt général."
+    )
 
 
 def attestation_pdf(application: Application) -> bytes:
@@ -77,24 +122,12 @@ def attestation_pdf(application: Application) -> bytes:
     pdf.paragraph("\n".join(line for line in lines if line), 10.5, space=5)
 
     pdf.heading("Décision")
-    if public_body:
-        decision = (
-            "En tant que personne morale de droit public, la structure est habilitée de droit à accueillir "
-            "des personnes condamnées à un travail d'intérêt général (article 131-8 du Code pénal). "
-            "Les postes ci-dessous sont inscrits sur la liste départementale des travaux d'intérêt général."
-        )
-    else:
-        valid_until = _add_years(decided_on, HABILITATION_YEARS)
-        decision = (
-            "Après avis du procureur de la République, du juge de l'application des peines et du préfet, "
-            "le directeur du service pénitentiaire d'insertion et de probation a habilité la structure à "
-            "accueillir des personnes condamnées à un travail d'intérêt général (article 131-8 du Code pénal) "
-            f"pour une durée de cinq ans, jusqu'au {date_fr(valid_until, 'long')}, et inscrit les postes "
-            "ci-dessous sur la liste départementale des travaux d'intérêt général."
-        )
-    pdf.paragraph(decision, 10.5)
-    recorded_by = f" par {application.decided_by.name}" if application.decided_by else ""
-    pdf.paragraph(f"Décision enregistrée le {date_fr(decided_on, 'long')}{recorded_by}.", 10.5)
+    pdf.paragraph(_decision_text(application, public_body, decided_on), 10.5)
+    if application.decision_date is not None:
+        pdf.paragraph("\n".join(_facts_lines(application)), 10.5)
+    else:  # recorded before the decision's facts were asked
+        recorded_by = f" par {application.decided_by.name}" if application.decided_by else ""
+        pdf.paragraph(f"Décision enregistrée le {date_fr(decided_on, 'long')}{recorded_by}.", 10.5)
     if application.decision_reason:
         pdf.paragraph(f"Observations : {application.decision_reason}", 10.5, space=5)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -213,6 +214,14 @@ class Application(db.Model):
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referents.id", ondelete="SET NULL"))
+    # The decision as the authority took it, recorded by the référent with « Habiliter » (the attestation
+    # prints these, not the moment the decision was typed): its date and author, and the dates of the
+    # opinions that preceded it (none for an opinion not given).
+    decision_date: Mapped[date | None]
+    decision_authority: Mapped[str | None] = mapped_column(sa.String(300))
+    prosecutor_opinion_on: Mapped[date | None]
+    jap_opinion_on: Mapped[date | None]
+    prefect_opinion_on: Mapped[date | None]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -252,7 +261,43 @@ class Application(db.Model):
         return f"<Application {self.id} {self.reference or 'brouillon'} {self.status.value}>"
 
 
-class ApplicationPost(db.Model):
+class TutoredPost:
+    """What a post with tutors shows of them: here, and on the posts of the register (app/structures)."""
+
+    if TYPE_CHECKING:  # declared by the mapped classes that use it
+        tutors: list
+
+    def tutor_lines(self, with_birth: bool = True) -> list[str]:
+        """One line per tutor, as pages and PDFs show them: « Paul Durand, Jardinier, né(e) le 14 mars 1980
+        à Bordeaux » (what the applicant gave); without the birth, for the attestation handed out."""
+        return [tutor.describe(with_birth) for tutor in self.tutors]
+
+
+class DescribedTutor:
+    """A tutor's identity in one line: here, and for the posts of the register (app/structures)."""
+
+    if TYPE_CHECKING:  # declared by the mapped classes that use it
+        first_name: str
+        last_name: str
+        role: str
+        birth_date: date | None
+        birth_place: str
+
+    def describe(self, with_birth: bool = True) -> str:
+        """« Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux »; without the birth if asked."""
+        name = f"{self.first_name} {self.last_name}".strip()
+        parts = [part for part in (name, (self.role or "").strip()) if part]
+        if not with_birth:
+            return ", ".join(parts)
+        birth = f"le {date_fr(self.birth_date, 'long')}" if self.birth_date else ""
+        if self.birth_place:
+            birth = f"{birth} à {self.birth_place}".strip()
+        if birth:
+            parts.append(f"né(e) {birth}")
+        return ", ".join(parts)
+
+
+class ApplicationPost(TutoredPost, db.Model):
     """A post offered to people in TIG (to be inscribed on the départemental list)."""
 
     __tablename__ = "application_posts"
@@ -276,13 +321,8 @@ class ApplicationPost(db.Model):
         back_populates="post", cascade="all, delete-orphan", order_by="ApplicationTutor.position"
     )
 
-    def tutor_lines(self, with_birth: bool = True) -> list[str]:
-        """One line per tutor, as pages and PDFs show them: « Paul Durand, Jardinier, né(e) le 14 mars 1980
-        à Bordeaux » (what the applicant gave); without the birth, for the attestation handed out."""
-        return [tutor.describe(with_birth) for tutor in self.tutors]
 
-
-class ApplicationTutor(db.Model):
+class ApplicationTutor(DescribedTutor, db.Model):
     """A person who supervises the people in TIG on a post. Name, role and birth are asked for the
     inscription of the post on the départemental list (the date and commune of birth may be given later)."""
 
@@ -298,19 +338,6 @@ class ApplicationTutor(db.Model):
     birth_place: Mapped[str] = mapped_column(sa.String(150), default="")
 
     post: Mapped[ApplicationPost] = relationship(back_populates="tutors")
-
-    def describe(self, with_birth: bool = True) -> str:
-        """« Paul Durand, Jardinier, né(e) le 14 mars 1980 à Bordeaux »; without the birth if asked."""
-        name = f"{self.first_name} {self.last_name}".strip()
-        parts = [part for part in (name, (self.role or "").strip()) if part]
-        if not with_birth:
-            return ", ".join(parts)
-        birth = f"le {date_fr(self.birth_date, 'long')}" if self.birth_date else ""
-        if self.birth_place:
-            birth = f"{birth} à {self.birth_place}".strip()
-        if birth:
-            parts.append(f"né(e) {birth}")
-        return ", ".join(parts)
 
 
 class DocumentSource(enum.Enum):

@@ -27,9 +27,11 @@ from app.applications.workflow import OPEN_STATUSES, Transition, TransitionNotAl
 from app.auth.models import Referent
 from app.eligibility.structures import StructureType
 from app.extensions import db
-from app.formatting import utcnow
+from app.formatting import to_paris, utcnow
 from app.mail.compose import AttachmentRef, attach
 from app.mail.outbox import queue_mail
+from app.structures import register
+from app.structures.facts import OPINIONS, Approval, InvalidFacts, check_decision
 from app.urls import followup_url
 
 
@@ -50,6 +52,11 @@ class EmptyMessage(ReviewError):
 class NothingRequested(ReviewError):
     def __init__(self) -> None:
         super().__init__("Cochez au moins une pièce ou décrivez ce qui manque.")
+
+
+class DecisionFactsRequired(ReviewError):
+    def __init__(self) -> None:
+        super().__init__("Indiquez la date de la décision et l'autorité qui l'a prise.")
 
 
 class AlreadyAssigned(ReviewError):
@@ -164,10 +171,30 @@ PUBLIC_BODY_APPROVED_MAIL = (
 )
 
 
+def _check_approval(application: Application, approval: Approval, now: datetime) -> None:
+    """Raise ``InvalidFacts`` (each field with its French message) for a decision that cannot have
+    been taken so: before the deposit, in the future, after opinions given later, without author."""
+    public_body = application.structure_type is StructureType.PUBLIC_BODY
+    # The préfet gives an opinion on a habilitation, not on the posts of a public body.
+    opinions = tuple(field for field, _whose in OPINIONS if not (public_body and field == "prefect_opinion_on"))
+    asked_on = to_paris(application.submitted_at or now).date()
+    errors = check_decision(approval.facts, asked_on=asked_on, today=to_paris(now).date(), opinions=opinions)
+    if errors:
+        raise InvalidFacts(errors)
+
+
 def apply_action(
-    application: Application, action: str, referent: Referent, reason: str = "", *, now: datetime | None = None
+    application: Application,
+    action: str,
+    referent: Referent,
+    reason: str = "",
+    *,
+    now: datetime | None = None,
+    approval: Approval | None = None,
 ) -> Transition:
-    """Any workflow action but the complements request (which has its own service and form)."""
+    """Any workflow action but the complements request (which has its own service and form).
+    « Habiliter » takes the decision's facts (``approval``): they are checked (``InvalidFacts``), kept
+    on the application, and its structure and posts enter the register."""
     transition = get_transition(application.status, action)
     if transition.has_own_form:
         raise TransitionNotAllowed(application.status, action)
@@ -178,6 +205,16 @@ def apply_action(
     if transition.reason_required and not reason:
         raise ReasonRequired()
     now = now or utcnow()
+    approving = transition.target is ApplicationStatus.APPROVED
+    public_body = application.structure_type is StructureType.PUBLIC_BODY
+    period = None
+    if approving:
+        if approval is None:
+            raise DecisionFactsRequired()
+        _check_approval(application, approval, now)
+        if not public_body:
+            period = register.habilitation_period(application, approval.facts, approval.starts_on, approval.ends_on)
+    was_approved = application.status is ApplicationStatus.APPROVED
     _move(application, transition, referent, reason, now)
     if application.assigned_referent_id is None:
         application.assigned_referent_id = referent.id
@@ -188,12 +225,24 @@ def apply_action(
         application.decided_at = now
         application.decided_by_id = referent.id
         application.decided_by = referent
+        if approving and approval is not None:
+            facts = approval.facts
+            application.decision_date = facts.decided_on
+            application.decision_authority = facts.authority.strip()
+            application.prosecutor_opinion_on = facts.prosecutor_opinion_on
+            application.jap_opinion_on = facts.jap_opinion_on
+            application.prefect_opinion_on = None if public_body else facts.prefect_opinion_on
+            register.register_decision(application, facts, period, referent, now=now)
         if transition.target is ApplicationStatus.APPROVED:
             attachments.append(attach(attestation_attachment, application=application))
     elif action == "reopen":
+        if was_approved:
+            register.cancel_decision(application, referent, reason, now=now)
         application.decision_reason = None
         application.decided_at = None
         application.decided_by_id = None
+        application.decision_date = application.decision_authority = None
+        application.prosecutor_opinion_on = application.jap_opinion_on = application.prefect_opinion_on = None
 
     if transition.target in STATUS_MAILS and (transition.is_decision or action in ("reopen", "send_for_decision")):
         subject, headline, explanation = STATUS_MAILS[transition.target]

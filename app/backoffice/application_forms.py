@@ -12,6 +12,12 @@ from app.forms import BaseForm, MultiCheckboxField, choice_labels, select_choice
 from app.territories import get_departement
 
 
+def departement_choices(departement_codes: list[str]):
+    """The référent's départements as the options of a filter."""
+    departements = [get_departement(code) for code in departement_codes]
+    return select_choices(((d.code, d.label) for d in departements if d is not None), blank="Tous mes départements")
+
+
 class QueueFilterForm(BaseForm):
     """GET form of the queue (no CSRF: it changes nothing)."""
 
@@ -43,10 +49,7 @@ class QueueFilterForm(BaseForm):
 
     def __init__(self, departement_codes: list[str], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        departements = [get_departement(code) for code in departement_codes]
-        self.departement.choices = select_choices(
-            ((d.code, d.label) for d in departements if d is not None), blank="Tous mes départements"
-        )
+        self.departement.choices = departement_choices(departement_codes)
         self.type_structure.choices = structure_type_choices(blank="Tous les types")
         self.statut.choices = select_choices(
             ((s.value, s.label) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT),
@@ -142,3 +145,65 @@ class NoteForm(BaseForm):
         validators=[DataRequired(message="Écrivez le texte de la note."), Length(max=5000)],
         description="Visible uniquement par les référents, jamais par le demandeur.",
     )
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+DATE_HINT = "Format attendu : jj/mm/aaaa"
+
+
+def _date_field(label: str, description: str = DATE_HINT, required: bool = False) -> DateField:
+    validators = [DataRequired(message=f"Indiquez la date : {label.lower()}.")] if required else [Optional()]
+    return DateField(label, validators=validators, description=description, format=DATE_FORMATS)
+
+
+class ApprovalForm(BaseForm):
+    """« Habiliter »: the decision as the authority took it (its facts are printed on the attestation),
+    the habilitation's period (by default from the decision, for five years) and the observations."""
+
+    decided_on = _date_field("Date de la décision", required=True)
+    authority = StringField(
+        "Autorité qui a pris la décision",
+        validators=[DataRequired(message="Indiquez l'autorité qui a pris la décision."), Length(max=300)],
+        description="Par exemple : directeur du SPIP de la Gironde",
+    )
+    prosecutor_opinion_on = _date_field("Date de l'avis du procureur de la République")
+    jap_opinion_on = _date_field("Date de l'avis du juge de l'application des peines")
+    prefect_opinion_on = _date_field("Date de l'avis du préfet")
+    starts_on = _date_field(
+        "Début de l'habilitation",
+        "Laissez vide : le jour de la décision (pour un renouvellement, le lendemain de la fin de l'habilitation "
+        "en cours). Format attendu : jj/mm/aaaa",
+    )
+    ends_on = _date_field(
+        "Fin de l'habilitation", "Laissez vide : cinq ans après le début. Format attendu : jj/mm/aaaa"
+    )
+    reason = TextAreaField(
+        "Observations",
+        validators=[
+            DataRequired(message="Indiquez les observations : elles sont communiquées au demandeur."),
+            Length(max=5000),
+        ],
+        description="Elles figurent dans le courriel envoyé au demandeur, sur l'attestation et dans l'historique.",
+    )
+
+    # Fields a public body's decision does not have (no habilitation: its posts are inscribed by right).
+    HABILITATION_ONLY = ("prefect_opinion_on", "starts_on", "ends_on")
+
+    def __init__(self, *args, public_body: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if public_body:
+            for name in self.HABILITATION_ONLY:
+                del self[name]
+        for field in self.date_fields():
+            field.widget.input_type = "date"
+
+    def date_fields(self):
+        return [field for field in self if isinstance(field, DateField)]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self.date_fields():
+            typed = " ".join(field.raw_data or []).strip()
+            if field.process_errors and typed:
+                field.errors = ["Saisissez une date valide, par exemple 31/01/2026."]
+        return valid

@@ -41,9 +41,10 @@ from app.applications.validators import format_phone
 from app.applications.workflow import OPEN_STATUSES, TransitionNotAllowed, allowed_transitions, get_transition
 from app.backoffice import bp
 from app.backoffice.access import current_referent, get_in_scope_or_404, in_scope, scope_filter
-from app.backoffice.actions import perform
+from app.backoffice.actions import DOMAIN_ERRORS, perform
 from app.backoffice.application_forms import (
     ActionForm,
+    ApprovalForm,
     ComplementsForm,
     MessageForm,
     NoteForm,
@@ -54,10 +55,13 @@ from app.companies.facts import SOURCE_DETAIL
 from app.companies.web import lookups_enabled, registry_access
 from app.database import lock_for_update, page_number
 from app.eligibility.engine import SOCIAL_UTILITY_PURPOSES, EligibilityPath
+from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import utcnow
 from app.forms import choice_labels, select_choices
 from app.ratelimits import limit
+from app.structures.facts import Approval, DecisionFacts, InvalidFacts
+from app.structures.register import structure_of
 from app.territories import all_departements
 
 
@@ -255,6 +259,7 @@ def _render_detail(application: Application, status: int = 200, **forms):
         registry_identifier=registry_check.identifier_of(application),
         registry_refresh=lookups_enabled(),
         registry_source_detail=SOURCE_DETAIL,
+        registered_structure=structure_of(application) if application.status is ApplicationStatus.APPROVED else None,
     )
     return render_template("backoffice/applications/detail.html", **context), status
 
@@ -322,6 +327,8 @@ def application_action(application_id: int, action: str):
         return _back(application)
     if transition.has_own_form:
         return redirect(url_for("backoffice.application_complements", application_id=application.id))
+    if action == "approve":
+        return _approve(application)
     form = ReasonForm() if transition.reason_required else ActionForm()
     if request.method == "GET":
         if not transition.reason_required:
@@ -343,6 +350,43 @@ def application_action(application_id: int, action: str):
         ),
         then=_detail_url(application),
     )
+
+
+def _approve(application: Application):
+    """« Habiliter »: the decision's facts are checked by the service; a date that cannot be is shown
+    next to its field with everything typed kept."""
+    public_body = application.structure_type is StructureType.PUBLIC_BODY
+    form = ApprovalForm(public_body=public_body)
+    template = "backoffice/applications/approve.html"
+    if request.method == "GET":
+        return render_template(template, application=application, form=form, public_body=public_body)
+    if not form.validate_on_submit():
+        return render_template(template, application=application, form=form, public_body=public_body)
+    approval = Approval(
+        DecisionFacts(
+            decided_on=form.decided_on.data,
+            authority=form.authority.data,
+            prosecutor_opinion_on=form.prosecutor_opinion_on.data,
+            jap_opinion_on=form.jap_opinion_on.data,
+            prefect_opinion_on=None if public_body else form.prefect_opinion_on.data,
+        ),
+        starts_on=None if public_body else form.starts_on.data,
+        ends_on=None if public_body else form.ends_on.data,
+    )
+    try:
+        review.apply_action(application, "approve", current_referent(), form.reason.data, approval=approval)
+    except InvalidFacts as error:
+        db.session.rollback()
+        for name, message in error.errors.items():
+            form[name if name in form else "decided_on"].errors = [message]
+        return render_template(template, application=application, form=form, public_body=public_body)
+    except DOMAIN_ERRORS as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(application)
+    db.session.commit()
+    flash(ACTION_FLASHES["approve"].format(status=application.status.label), "success")
+    return _back(application)
 
 
 @bp.route("/candidatures/<int:application_id>/complements", methods=["GET", "POST"])

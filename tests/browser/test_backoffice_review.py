@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from app.formatting import to_paris, utcnow
 from tests.browser.conftest import axe_check, backoffice_login
 
 PASSWORD = "mot-de-passe-revue"
@@ -85,10 +86,12 @@ def test_referent_reviews_an_application(page, live_server, review_data):
 
     page.get_by_role("link", name="Habiliter").click()
     assert page.locator("h1").inner_text().startswith("Habiliter")
-    page.get_by_role("button", name="Confirmer : Habiliter").click()  # no reason: error, HTTP 200
+    page.get_by_role("button", name="Confirmer : Habiliter").click()  # nothing typed: errors, HTTP 200
     assert page.title().startswith("Erreur : ")
     axe_check(page)
-    page.get_by_label("Motif").fill(
+    page.get_by_label("Date de la décision").fill(to_paris(utcnow()).date().isoformat())
+    page.get_by_label("Autorité qui a pris la décision").fill("directeur du SPIP de la Gironde")
+    page.get_by_label("Observations").fill(
         "Avis favorables du procureur, du JAP et du préfet ; décision du directeur du SPIP."
     )
     page.get_by_role("button", name="Confirmer : Habiliter").click()
