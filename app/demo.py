@@ -10,10 +10,16 @@ import sqlalchemy as sa
 from app.applications.demo import load_demo_applications
 from app.auth.demo import load_demo_accounts
 from app.extensions import db
+from app.structures.demo import load_demo_register
 from app.webinars.demo import load_demo_webinars
 
 # Each loader adds rows (flush only) and returns lines to print (e.g. demo accounts).
-LOADERS: tuple[Callable[[], list[str]], ...] = (load_demo_accounts, load_demo_webinars, load_demo_applications)
+LOADERS: tuple[Callable[[], list[str]], ...] = (
+    load_demo_accounts,
+    load_demo_webinars,
+    load_demo_applications,
+    load_demo_register,
+)
 
 
 def database_is_empty() -> bool:

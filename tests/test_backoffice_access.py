@@ -141,23 +141,30 @@ def test_in_scope_with_several_departements(app, db):
 
 # --- scope on every route carrying an application or webinar id -------------------------------
 # Walks the URL map: a route added later with <application_id> or <webinar_id> is covered as well.
-SCOPED_ARGUMENTS = {"application_id", "webinar_id"}
+SCOPED_ARGUMENTS = {"application_id", "webinar_id", "structure_id"}
 # GET routes that answer 404 in scope too while the object is not in the right state.
 STATE_DEPENDENT = {"backoffice.application_attestation"}  # only once habilitated
 
 
 @pytest.fixture
 def nord_objects(app, db):
-    """An application and a webinar of the Nord (59), a registration to that webinar."""
+    """An application, a webinar and a structure of the register of the Nord (59), a registration to that
+    webinar."""
     from app.webinars import services as webinar_services
-    from tests.factories import make_registration_data, make_webinar
+    from tests.factories import make_registered, make_registration_data, make_webinar
 
     application = make_application(departement_code="59")
+    structure = make_registered("59")
     webinar = make_webinar(departements=("59",))
     db.session.commit()
     registration = webinar_services.register(webinar.id, make_registration_data(departement_code="59"))
     db.session.commit()
-    return {"application_id": application.id, "webinar_id": webinar.id, "registration_id": registration.id}
+    return {
+        "application_id": application.id,
+        "webinar_id": webinar.id,
+        "registration_id": registration.id,
+        "structure_id": structure.id,
+    }
 
 
 def _scoped_routes(app, ids):
@@ -174,7 +181,9 @@ def _scoped_routes(app, ids):
 
 def test_every_scoped_route_answers_404_to_a_referent_of_another_departement(app, client, auth, db, nord_objects):
     routes = _scoped_routes(app, nord_objects)
-    assert {"backoffice.application_detail", "backoffice.webinar_detail"} <= {rule.endpoint for rule, _m, _u in routes}
+    assert {"backoffice.application_detail", "backoffice.webinar_detail", "backoffice.structure_detail"} <= {
+        rule.endpoint for rule, _m, _u in routes
+    }
     auth.login_as(make_referent(departements=("33", "24")))
     for rule, method, url in routes:
         response = client.open(url, method=method)

@@ -18,7 +18,7 @@ import enum
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -30,12 +30,14 @@ from app.territories import departement_label
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+XLSX_DATE_FORMAT = "dd/mm/yyyy"
 MAX_COLUMN_WIDTH = 60
 
 
 class Kind(enum.Enum):
     TEXT = "text"
     DATETIME = "datetime"  # naive UTC as stored
+    DATE = "date"  # a day (no time, no zone)
     COUNT = "count"
 
 
@@ -96,6 +98,8 @@ def row_values(row) -> list:
 def _csv_text(value) -> str:
     if isinstance(value, datetime):
         return short_datetime_fr(value)
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
     return neutralise(value)
 
 
@@ -133,6 +137,10 @@ def to_xlsx(rows: Iterable[Sequence], title: str = "Candidatures", columns: Sequ
                 cell.value = _paris_wall_clock(value)
                 cell.number_format = XLSX_DATETIME_FORMAT
                 shown = len("00/00/0000 00:00")
+            elif column.kind is Kind.DATE:
+                cell.value = value
+                cell.number_format = XLSX_DATE_FORMAT
+                shown = len("00/00/0000")
             elif column.kind is Kind.COUNT:
                 cell.value = int(value)
                 shown = len(str(value))

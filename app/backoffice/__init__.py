@@ -103,6 +103,7 @@ def no_store(response):
 MENU = [
     ("Tableau de bord", "backoffice.dashboard", False),
     ("Candidatures", "backoffice.applications_queue", False),
+    ("Structures d'accueil", "backoffice.structures_list", False),
     ("Webinaires", "backoffice.webinars_list", False),
     ("Mon compte", "backoffice.account", False),
     ("Comptes", "backoffice.accounts_list", True),
@@ -131,4 +132,4 @@ def backoffice_menu():
 
 
 # The back office's pages, one module per resource (imported last: they attach their routes to ``bp``).
-from app.backoffice import accounts, admin_accounts, applications, dashboard, webinars  # noqa: E402,F401
+from app.backoffice import accounts, admin_accounts, applications, dashboard, structures, webinars  # noqa: E402,F401

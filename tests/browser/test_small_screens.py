@@ -35,6 +35,10 @@ NOT_PAGES = {
     "backoffice.webinar_export_csv",
     "eligibility.registry_lookup",  # JSON for the questionnaire's script (its notice is drawn in the page)
     "applications.registry_lookup",  # the same for the wizard's step 1
+    "backoffice.structures_export_csv",
+    "backoffice.structures_export_xlsx",
+    "backoffice.structures_posts_csv",
+    "backoffice.structures_posts_xlsx",
 }
 # Pages reached only in the middle of a login with a second factor (covered by the auth browser tests).
 NOT_REACHED = {"auth.login_code"}
