@@ -22,7 +22,7 @@ from app.eligibility.structures import StructureType
 from app.extensions import db
 from app.formatting import date_fr
 from app.territories import get_departement
-from tests.factories import make_application, make_referent
+from tests.factories import APPROVAL, make_application, make_referent
 from tests.mails import queued_mails
 from tests.pdf_text import pdf_text
 from tests.test_application_wizard import CONTACT, PDF, field_errors, title
@@ -207,7 +207,7 @@ def _decided(action: str, reason: str, **columns):
     referent = make_referent(email="decide@justice.fr", departements=("33",))
     application = _submitted(status=ApplicationStatus.IN_REVIEW, **columns)
     review.apply_action(application, "send_for_decision", referent)
-    review.apply_action(application, action, referent, reason)
+    review.apply_action(application, action, referent, reason, approval=APPROVAL if action == "approve" else None)
     db.session.commit()
     return application
 

@@ -30,7 +30,7 @@ from app.mail.kinds import MailKind
 from app.mail.models import MailStatus, OutboxMessage
 from app.mail.outbox import deliver_pending
 from app.webinars import services
-from tests.factories import make_referent, make_registration_data, make_webinar
+from tests.factories import APPROVAL, make_referent, make_registration_data, make_webinar
 from tests.test_application_wizard import complete_association, start, step_url
 
 # A title as people type them: two spaces, a line break, accents, and long enough to be folded.
@@ -94,7 +94,7 @@ def queue_every_kind(client) -> None:
     review.send_message(application, referent, "Merci pour votre envoi.")  # the applicant is mailed
     review.apply_action(application, "resume", referent)
     review.apply_action(application, "send_for_decision", referent)
-    review.apply_action(application, "approve", referent, "Avis favorables.")
+    review.apply_action(application, "approve", referent, "Avis favorables.", approval=APPROVAL)
     db.session.commit()
     assert application.status is ApplicationStatus.APPROVED
 

@@ -155,7 +155,7 @@ def test_decided_applications_enter_the_register(test_database, tmp_path):
         UPLOAD_FOLDER=str(tmp_path / "uploads"),
     )
     with app.app_context():
-        flask_migrate.upgrade(revision="fdcb62eb5d47")
+        flask_migrate.upgrade(revision="5c1e2a7d9b04")
         with db.engine.begin() as connection:
             for id_, status, decided_at, kind, rna, title in (
                 (1, "habilitee", "2021-03-01 10:00:00", "association", "W331234567", "Jardinier"),

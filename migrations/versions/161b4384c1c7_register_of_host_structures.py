@@ -11,7 +11,7 @@ On SQLite the new columns of ``applications`` are added and dropped in place (AL
 copy of that table would drop the old one, and with foreign keys on, cascade to its posts and events.
 
 Revision ID: 161b4384c1c7
-Revises: fdcb62eb5d47
+Revises: 5c1e2a7d9b04
 Create Date: 2026-12-02 10:20:00.000000
 
 """
@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "161b4384c1c7"
-down_revision = "fdcb62eb5d47"
+down_revision = "5c1e2a7d9b04"
 branch_labels = None
 depends_on = None
 
