@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.servers import log_tail, terminate
+
 MARKER = b"TIG-PARTENAIRES-SIGNATURE-ANTIVIRUS-DE-TEST"
 SIGNATURE = "TigPartenaires.Test.Marqueur"
 
@@ -95,19 +97,12 @@ class ClamdServer:
         except OSError:
             return False
 
-    def log_tail(self, size: int = 3000) -> str:
-        log = self.base / "clamd.log"
-        return log.read_text(errors="replace")[-size:] if log.exists() else ""
+    def log_tail(self) -> str:
+        return log_tail(self.base / "clamd.log")
 
     def stop(self) -> None:
         try:
-            if self.process is not None and self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(20)
-                except subprocess.TimeoutExpired:  # pragma: no cover
-                    self.process.kill()
-                    self.process.wait()
+            terminate(self.process)
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 

@@ -26,6 +26,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.servers import terminate
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -106,14 +108,7 @@ class GunicornServer:
     def terminate(self) -> None:
         """Stop gunicorn as an operator does (SIGTERM: requests in progress finish); ``start()`` again
         serves on the same port."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process, wait=30)
 
     def stop(self) -> None:
         try:

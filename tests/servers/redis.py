@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.servers import log_tail, terminate
+
 
 def redis_binary() -> str | None:
     for folder in (None, "/usr/bin", "/usr/sbin"):
@@ -105,19 +107,12 @@ class RedisServer:
         finally:
             client.close()
 
-    def log_tail(self, size: int = 3000) -> str:
-        log = self.base / "redis.log"
-        return log.read_text(errors="replace")[-size:] if log.exists() else ""
+    def log_tail(self) -> str:
+        return log_tail(self.base / "redis.log")
 
     def stop(self) -> None:
         """Stop the daemon (its folder stays, for ``start()`` again; ``close()`` removes it)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:  # pragma: no cover
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
     def close(self) -> None:
         try:

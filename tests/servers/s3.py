@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.servers import log_tail, terminate
+
 BUCKET = "tig-documents"
 
 
@@ -101,19 +103,12 @@ class S3Server:
         self.stop()
         raise S3Unavailable("rclone serve s3 ne répond pas :\n" + self.log_tail())
 
-    def log_tail(self, size: int = 3000) -> str:
-        log = self.base / "rclone.log"
-        return log.read_text(errors="replace")[-size:] if log.exists() else ""
+    def log_tail(self) -> str:
+        return log_tail(self.base / "rclone.log")
 
     def pause(self) -> None:
         """Stop the server and keep its objects: the storage unreachable, then ``start()`` brings it back."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:  # pragma: no cover
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
     def stop(self) -> None:
         try:
